@@ -1,0 +1,1 @@
+"""The inline-completion pipeline: small, named stages that know nothing of LSP."""

@@ -1,0 +1,36 @@
+"""Build the provider the settings ask for.  New providers register one factory here."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ghostls.providers.base import Provider, ProviderError
+from ghostls.settings import Settings
+
+Progress = Callable[[str, "int | None"], None]
+Factory = Callable[[Settings, Progress], Provider]
+
+
+def _local(settings: Settings, progress: Progress) -> Provider:
+    from ghostls.providers.local import LocalProvider
+
+    return LocalProvider(model=settings.model, device=settings.device, dtype=settings.dtype,
+                         profile=settings.model_profile, context_size=settings.context_size,
+                         progress=progress)
+
+
+FACTORIES: dict[str, Factory] = {"local": _local}
+
+
+def provider_key(settings: Settings) -> tuple:
+    """Settings that require a new provider instance when they change."""
+    return (settings.provider, settings.model, settings.model_profile, settings.device, settings.dtype,
+            settings.context_size, settings.aws)
+
+
+def create_provider(settings: Settings, progress: Progress | None = None) -> Provider:
+    factory = FACTORIES.get(settings.provider)
+    if factory is None:
+        raise ProviderError(f"'ghostls.provider' is {settings.provider!r}, which this installation does "
+                            f"not support (available: {', '.join(sorted(FACTORIES))}).", kind="config")
+    return factory(settings, progress or (lambda message, percent: None))

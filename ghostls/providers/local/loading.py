@@ -1,0 +1,100 @@
+"""Where a local model comes from, and on which device and dtype it runs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ghostls.providers.base import ProviderError
+from ghostls.providers.embedded import cache_root, convert_gguf, ensure_embedded_model, is_converted
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    kind: str  # "embedded" | "directory" | "gguf" | "hub"
+    location: str
+    label: str
+
+
+def resolve_source(model: str) -> ModelSource:
+    """Interpret the ``model`` setting.  Raises ProviderError naming the setting on a bad value."""
+    if not model.strip():
+        return ModelSource("embedded", "", "SmolLM2-135M-Instruct (embedded)")
+    expanded = Path(os.path.expandvars(model)).expanduser()
+    if expanded.is_dir():
+        if not (expanded / "config.json").is_file():
+            raise ProviderError(
+                f"'ghostls.model' points to {expanded}, which has no config.json: it is not a "
+                "transformers model directory. Point it to a directory saved with save_pretrained, "
+                "a .gguf file, or leave it empty for the embedded model.", kind="model-missing")
+        return ModelSource("directory", str(expanded), expanded.name)
+    if model.endswith(".gguf"):
+        if not expanded.is_file():
+            raise ProviderError(f"'ghostls.model' names the GGUF file {expanded}, which does not exist.",
+                                kind="model-missing")
+        return ModelSource("gguf", str(expanded), expanded.name)
+    if model.startswith((".", "/", "~")) or model.count("/") != 1:
+        raise ProviderError(
+            f"'ghostls.model' is {model!r}: no such directory or .gguf file, and not a hub id "
+            "('org/name'). Fix the setting, or leave it empty for the embedded model.", kind="model-missing")
+    return ModelSource("hub", model, model)
+
+
+def materialize(source: ModelSource) -> tuple[str, dict[str, Any]]:
+    """A directory (or hub id) that ``from_pretrained`` can load, plus extra load arguments."""
+    if source.kind == "embedded":
+        return str(ensure_embedded_model()), {}
+    if source.kind == "gguf":
+        gguf = Path(source.location)
+        stat = gguf.stat()
+        digest = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+        out = cache_root() / "models" / f"{gguf.stem}-{digest}"
+        if not is_converted(out):
+            log.info("converting %s into %s (once)", gguf, out)
+            try:
+                convert_gguf(gguf, out)
+            except Exception as exc:
+                raise ProviderError(f"Could not read the GGUF file {gguf}: {exc}", kind="model-corrupt") from exc
+        return str(out), {}
+    if source.kind == "hub":
+        return source.location, {}
+    return source.location, {}
+
+
+def choose_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ProviderError("'ghostls.device' is 'cuda' but torch sees no CUDA GPU (is the CUDA build "
+                            "of torch installed?). Use 'auto' or 'cpu'.", kind="device")
+    if requested == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ProviderError("'ghostls.device' is 'mps' but this machine has no Metal GPU. "
+                                "Use 'auto' or 'cpu'.", kind="device")
+    return requested
+
+
+def choose_dtype(requested: str, device: str) -> Any:
+    import torch
+
+    if requested == "auto":
+        if device == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if device == "mps":
+            return torch.float16
+        return torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[requested]

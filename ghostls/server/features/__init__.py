@@ -1,0 +1,18 @@
+"""LSP feature modules.  Each exposes ``register(server)``; add new modules to MODULES."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+MODULES = [
+    "ghostls.server.features.lifecycle",
+    "ghostls.server.features.documents",
+    "ghostls.server.features.inline_completion",
+    "ghostls.server.features.commands",
+]
+
+
+def register_all(server: Any) -> None:
+    for name in MODULES:
+        importlib.import_module(name).register(server)
