@@ -67,6 +67,18 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    kv_cache_mb: int = _opt(512, "Memory for cached key/value prefixes of recent prompts (MiB); 0 disables reuse.",
+                            minimum=0, maximum=65536)
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    attention_max_tokens: int = _opt(1024, "Longest selection (in tokens) the attention view will run on.",
+                                     minimum=8, maximum=8192)
+
+
+@dataclass(frozen=True)
 class Settings:
     provider: str = _opt("local", "Where suggestions come from.", enum=["local", "bedrock", "sagemaker"])
     model: str = _opt(
@@ -88,6 +100,8 @@ class Settings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    views: ViewSettings = field(default_factory=ViewSettings)
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)

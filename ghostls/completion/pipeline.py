@@ -91,6 +91,7 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     prompt = build_prompt(request, provider, settings, snippets)
     timings["prompt"] = time.perf_counter() - t
     result.prompt_tokens = prompt.token_count
+    result.prompt = prompt
     ctx = PostContext(request, shape)
     params = GenerationParams(
         max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,4 @@ class CompletionResult:
     prompt_tokens: int = 0
     generated_text: str = ""
     request_id: str = ""
+    prompt: Any = None  # the RenderedPrompt the model received (for the prompt / "why" views)
