@@ -79,6 +79,32 @@ class ViewSettings:
 
 
 @dataclass(frozen=True)
+class ContextSettings:
+    enable: bool = _opt(True, "Add cross-file context (definitions, similar code, recent edits) to prompts.")
+    context_share: float = _opt(
+        0.5, "Most of the prompt budget (after the output reserve) that cross-file context may take.",
+        minimum=0.0, maximum=0.9)
+    suffix_share: float = _opt(
+        0.25, "Share of the rest (prefix and suffix) that the text after the cursor may take.",
+        minimum=0.0, maximum=0.9)
+    window_lines: int = _opt(10, "Lines in one window of similar code.", minimum=2, maximum=100)
+    max_snippet_lines: int = _opt(
+        30, "Longest definition body shown whole; longer ones show signature and docstring.",
+        minimum=1, maximum=400)
+    scopes: bool = _opt(True, "Source 'scope': the file's imports and enclosing functions/classes.")
+    definitions: bool = _opt(True, "Source 'definition': definitions of names used near the cursor.")
+    similar: bool = _opt(True, "Source 'similar': similar code windows (BM25 over the workspace).")
+    similar_open: bool = _opt(True, "Source 'similar-open': similar windows of open files (Jaccard).")
+    recent_edits: bool = _opt(True, "Source 'recent-edit': recently edited ranges in other files.")
+    scopes_deadline_ms: int = _opt(20, "Deadline of the 'scope' source; a late source is dropped.",
+                                   minimum=1, maximum=5000)
+    definitions_deadline_ms: int = _opt(30, "Deadline of the 'definition' source.", minimum=1, maximum=5000)
+    similar_deadline_ms: int = _opt(30, "Deadline of the 'similar' source.", minimum=1, maximum=5000)
+    similar_open_deadline_ms: int = _opt(20, "Deadline of the 'similar-open' source.", minimum=1, maximum=5000)
+    recent_edits_deadline_ms: int = _opt(10, "Deadline of the 'recent-edit' source.", minimum=1, maximum=5000)
+
+
+@dataclass(frozen=True)
 class Settings:
     provider: str = _opt("local", "Where suggestions come from.", enum=["local", "bedrock", "sagemaker"])
     model: str = _opt(
@@ -102,6 +128,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
