@@ -48,6 +48,12 @@ class AwsSettings:
     connect_timeout_s: float = _opt(5.0, "Seconds to wait for a connection.", minimum=0.1, maximum=120)
     read_timeout_s: float = _opt(30.0, "Seconds to wait for data from the service.", minimum=0.1, maximum=600)
     max_retries: int = _opt(3, "Retries on throttling and 5xx errors (jittered backoff).", minimum=0, maximum=10)
+    retry_base_delay_s: float = _opt(
+        0.25, "First retry waits up to this long; each further retry doubles it (full jitter, at most 4 s).",
+        minimum=0.0, maximum=10)
+    streaming: bool = _opt(
+        True, "Use the streaming APIs (ConverseStream, InvokeEndpointWithResponseStream); turn off for models "
+        "or endpoints that cannot stream (Converse, InvokeEndpoint are used instead).")
 
 
 @dataclass(frozen=True)

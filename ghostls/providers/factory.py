@@ -19,7 +19,19 @@ def _local(settings: Settings, progress: Progress) -> Provider:
                          progress=progress)
 
 
-FACTORIES: dict[str, Factory] = {"local": _local}
+def _bedrock(settings: Settings, progress: Progress) -> Provider:
+    from ghostls.providers.aws import BedrockProvider
+
+    return BedrockProvider(settings)
+
+
+def _sagemaker(settings: Settings, progress: Progress) -> Provider:
+    from ghostls.providers.aws import SageMakerProvider
+
+    return SageMakerProvider(settings)
+
+
+FACTORIES: dict[str, Factory] = {"local": _local, "bedrock": _bedrock, "sagemaker": _sagemaker}
 
 
 def provider_key(settings: Settings) -> tuple:
