@@ -1,0 +1,72 @@
+-- Drives a real headless Neovim: its own LSP client attaches ghostls to a Python buffer,
+-- asks for inline completions and runs a server command, then writes what it saw as JSON.
+-- Inputs come from the environment (GHOSTLS_*), the result goes to GHOSTLS_RESULT.
+local env = vim.env
+local result = { steps = {} }
+local function step(name, value) result.steps[#result.steps + 1] = name; result[name] = value end
+
+local function finish(code)
+  local f = assert(io.open(env.GHOSTLS_RESULT, "w"))
+  f:write(vim.json.encode(result))
+  f:close()
+  vim.cmd((code == 0) and "qall!" or "cquit! " .. code)
+end
+
+local ok, err = pcall(function()
+  local timeout = tonumber(env.GHOSTLS_TIMEOUT_MS or "120000")
+  vim.cmd.edit(vim.fn.fnameescape(env.GHOSTLS_FILE))
+  local buf = vim.api.nvim_get_current_buf()
+  step("filetype", vim.bo[buf].filetype)
+
+  -- The configuration a user puts in init.lua (see the README), with the test's model directory.
+  local settings = vim.json.decode(env.GHOSTLS_SETTINGS)
+  vim.lsp.config("ghostls", {
+    cmd = { env.GHOSTLS_PYTHON, "-m", "ghostls", "serve" },
+    filetypes = { "python" },
+    root_markers = { ".git", "pyproject.toml" },
+    init_options = settings,
+    settings = { ghostls = settings },
+  })
+  vim.lsp.enable("ghostls")
+  -- vim.lsp.enable attaches on FileType; the buffer is already open, so fire it again.
+  vim.api.nvim_exec_autocmds("FileType", { buffer = buf })
+
+  local client
+  local attached = vim.wait(timeout, function()
+    client = vim.lsp.get_clients({ bufnr = buf, name = "ghostls" })[1]
+    return client ~= nil and client.initialized == true
+  end, 20)
+  assert(attached, "ghostls did not attach to the buffer")
+  step("serverName", client.server_info and client.server_info.name)
+  step("inlineCompletionProvider", client.server_capabilities.inlineCompletionProvider ~= nil)
+  local commands = (client.server_capabilities.executeCommandProvider or {}).commands or {}
+  step("commands", commands)
+
+  local function request(method, params)
+    local response
+    client:request(method, params, function(e, r) response = { err = e, result = r } end, buf)
+    assert(vim.wait(timeout, function() return response ~= nil end, 20), method .. " timed out")
+    if response.err then error(method .. ": " .. vim.inspect(response.err)) end
+    return response.result
+  end
+
+  local line, character = tonumber(env.GHOSTLS_LINE), tonumber(env.GHOSTLS_CHARACTER)
+  local uri = vim.uri_from_bufnr(buf)
+  local inline = request("textDocument/inlineCompletion", {
+    textDocument = { uri = uri },
+    position = { line = line, character = character },
+    context = { triggerKind = 1 },
+  })
+  step("inline", inline)
+
+  local name = vim.tbl_contains(commands, "ghostls.showTokens") and "ghostls.showTokens" or "ghostls.status"
+  local args = { uri = uri, range = { start = { line = 0, character = 0 }, ["end"] = { line = 1, character = 0 } } }
+  if name == "ghostls.status" then args = vim.empty_dict() end
+  step("commandName", name)
+  step("command", request("workspace/executeCommand", { command = name, arguments = { args } }))
+
+  client:stop()
+  step("stopped", vim.wait(timeout, function() return client:is_stopped() end, 20))
+end)
+if not ok then result.error = tostring(err) end
+finish(ok and 0 or 3)
