@@ -8,8 +8,8 @@ can name one in the ``modelProfile`` setting.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ghostls.providers.base import PromptParts, Segment, Snippet
 
@@ -25,6 +25,7 @@ class ModelProfile:
     fim_middle: str | None = None
     fim_order: str = "psm"
     repo_name: str | None = None
+    repo_name_newline: bool = True  # "<repo_name>name\n" (Qwen) or "<repo_name>name<file_sep>" (StarCoder2)
     file_sep: str | None = None
     stop: tuple[str, ...] = ()
     # Tokens whose presence in the vocabulary identifies this family.
@@ -42,16 +43,21 @@ class ModelProfile:
         context = self._context_pieces(parts)
         if self.supports_fim:
             current = (self.file_sep + parts.path + "\n") if (self.file_sep and parts.path) else ""
+            # Without file markers, context is commented code at the top of the prefix: a FIM
+            # model only reads what lies inside its FIM frame as part of the file.
+            outside, inside = (context, []) if self.file_sep else ([], context)
             if self.fim_order == "spm":
-                pieces += context
+                pieces += outside
                 pieces += [("marker", self.fim_suffix or "", None), ("suffix", parts.suffix, None),
-                           ("marker", (self.fim_prefix or "") + current, None), ("prefix", parts.prefix, None)]
+                           ("marker", (self.fim_prefix or "") + current, None), *inside,
+                           ("prefix", parts.prefix, None)]
             else:
-                pieces += context
+                pieces += outside
                 if current and context:
                     pieces.append(("marker", current, None))
-                pieces += [("marker", self.fim_prefix or "", None), ("prefix", parts.prefix, None), ("marker", self.fim_suffix or "", None),
-                           ("suffix", parts.suffix, None), ("marker", self.fim_middle or "", None)]
+                pieces += [("marker", self.fim_prefix or "", None), *inside, ("prefix", parts.prefix, None),
+                           ("marker", self.fim_suffix or "", None), ("suffix", parts.suffix, None),
+                           ("marker", self.fim_middle or "", None)]
         else:
             pieces += context
             if self.file_sep and parts.path and context:
@@ -78,7 +84,7 @@ class ModelProfile:
             return []
         out: list[tuple[str, str, Snippet | None]] = []
         if self.repo_name and parts.repo_name:
-            out.append(("marker", self.repo_name + parts.repo_name + "\n", None))
+            out.append(("marker", self.repo_name + parts.repo_name + ("\n" if self.repo_name_newline else ""), None))
         for snip in parts.snippets:
             if self.file_sep:
                 out.append(("marker", self.file_sep + (snip.path or "context") + "\n", None))
@@ -113,7 +119,7 @@ PROFILES: dict[str, ModelProfile] = {p.name: p for p in [
     ModelProfile(
         "starcoder2", "StarCoder2 / StarCoder / SantaCoder: <fim_prefix> with <file_sep>",
         fim_prefix="<fim_prefix>", fim_suffix="<fim_suffix>", fim_middle="<fim_middle>",
-        repo_name="<repo_name>", file_sep="<file_sep>",
+        repo_name="<repo_name>", repo_name_newline=False, file_sep="<file_sep>",
         stop=("<|endoftext|>", "<file_sep>", "<fim_prefix>"),
         signature=("<fim_prefix>", "<file_sep>")),
     ModelProfile(
