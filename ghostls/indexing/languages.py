@@ -64,6 +64,17 @@ class LanguageSpec:
     def imports_query(self) -> tree_sitter.Query | None:
         return self.query("imports")
 
+    @property
+    def index_query(self) -> tree_sitter.Query | None:
+        """Symbols and imports in one query: one walk of the tree instead of two (the walk is the cost)."""
+        cache = self.__dict__.setdefault("_queries", {})
+        if "index" not in cache:
+            with self._lock:
+                if "index" not in cache:
+                    text = self.query_text("symbols") + "\n" + self.query_text("imports")
+                    cache["index"] = tree_sitter.Query(self.language, text) if text.strip() else None
+        return cache["index"]
+
 
 _C_FAMILY_CONTAINERS = ("class", "struct", "enum", "namespace", "union", "interface")
 
