@@ -12,7 +12,8 @@ import threading
 import time
 from typing import Callable
 
-from ghostls.completion.postprocess import PostContext, is_complete, postprocess, strip_fences
+from ghostls.completion.cache import CompletionCache
+from ghostls.completion.postprocess import PostContext, is_complete, postprocess_draft, strip_fences
 from ghostls.completion.prompt import budget_parts
 from ghostls.completion.request import Completion, CompletionRequest, CompletionResult
 from ghostls.completion.shape import decide_shape
@@ -24,6 +25,8 @@ _ids = itertools.count(1)
 
 # Tokens kept free for the layout's markers beyond what budget_parts counts.
 MARKER_RESERVE = 16
+# Sampling temperature for the extra candidates of an invoked request.
+CANDIDATE_TEMPERATURE = 0.7
 
 ContextSource = Callable[[CompletionRequest, int], tuple[Snippet, ...]]
 
@@ -38,8 +41,11 @@ def skip_reason(request: CompletionRequest, settings: Settings) -> str:
     if request.has_selection and not request.invoked:
         return "text is selected"
     before, after = request.line_prefix, request.line_suffix
-    if not request.invoked and before[-1:].isidentifier() and after[:1].isalnum():
+    if not request.invoked and (before[-1:].isalnum() or before[-1:] == "_") and (
+            after[:1].isalnum() or after[:1] == "_"):
         return "cursor is inside an identifier"
+    if not request.invoked and before.strip() and after.strip() and not all(c in ")]}>\"'`;:, " for c in after):
+        return "code follows the cursor on its line"
     return ""
 
 
@@ -69,8 +75,53 @@ def build_prompt(request: CompletionRequest, provider: Provider, settings: Setti
     return prompt
 
 
+def generation_params(settings: Settings, provider: Provider, candidate: int) -> GenerationParams:
+    """Greedy (or the configured temperature) first; later candidates sample with their own seed."""
+    stop = tuple(getattr(getattr(provider, "profile", None), "stop", ()) or ())
+    temperature = settings.temperature if candidate == 0 else max(settings.temperature, CANDIDATE_TEMPERATURE)
+    return GenerationParams(max_new_tokens=settings.max_new_tokens, temperature=temperature, stop=stop,
+                            seed=None if candidate == 0 else candidate)
+
+
+def generate(provider: Provider, prompt: RenderedPrompt, params: GenerationParams, ctx: PostContext,
+             cancel: threading.Event, timings: dict[str, float]) -> str:
+    """Stream from the provider, stopping as soon as post-processing knows the answer."""
+    t = time.perf_counter()
+    text = ""
+    stream = provider.stream(prompt, params, cancel)
+    try:
+        for chunk in stream:
+            timings.setdefault("first_chunk", time.perf_counter() - t)
+            text += chunk
+            visible = strip_fences(text) if prompt.strip_fences else text
+            if is_complete(visible, ctx):
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t
+    return strip_fences(text) if prompt.strip_fences else text
+
+
+def to_items(outputs: tuple[str, ...], ctx: PostContext, request: CompletionRequest,
+             limit: int) -> list[Completion]:
+    items: list[Completion] = []
+    seen: set[tuple[str, int]] = set()
+    for raw in outputs:
+        draft = postprocess_draft(raw, ctx)
+        key = (draft.text, draft.end)
+        if draft.text and key not in seen:
+            seen.add(key)
+            items.append(Completion(draft.text, request.offset, request.offset + draft.end))
+        if len(items) >= limit:
+            break
+    return items
+
+
 def run_completion(request: CompletionRequest, provider: Provider, settings: Settings,
-                   cancel: threading.Event, context: ContextSource | None = None) -> CompletionResult:
+                   cancel: threading.Event, context: ContextSource | None = None,
+                   cache: CompletionCache | None = None) -> CompletionResult:
     """One inline completion, start to end.  Raises GenerationCancelled when cancelled."""
     result = CompletionResult(request_id=f"c{next(_ids)}")
     timings = result.timings
@@ -80,55 +131,59 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
         result.skipped = reason
         log.debug("%s skipped: %s", result.request_id, reason)
         return result
+    if cache is not None:
+        typed = cache.typed.lookup(request)
+        if typed:
+            result.items, result.cached = typed, "typed"
+            cache.typed.remember(request, typed)
+            timings["total"] = time.perf_counter() - started
+            return result
+    want = max(1, settings.inline.candidates) if request.invoked else 1
     shape = decide_shape(request, settings.inline.max_lines)
+    result.shape = shape.mode
+    timings["shape"] = time.perf_counter() - started
     provider.load()
     snippets: tuple[Snippet, ...] = ()
     if context is not None:
         t = time.perf_counter()
-        snippets = context(request, prompt_budget(settings, provider) // 2)
+        try:
+            snippets = context(request, prompt_budget(settings, provider) // 2)
+        except Exception:  # a failing context source costs its snippets, not the completion
+            log.exception("%s context source failed", result.request_id)
         timings["context"] = time.perf_counter() - t
     t = time.perf_counter()
     prompt = build_prompt(request, provider, settings, snippets)
     timings["prompt"] = time.perf_counter() - t
     result.prompt_tokens = prompt.token_count
     result.prompt = prompt
-    ctx = PostContext(request, shape)
-    params = GenerationParams(
-        max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-        stop=tuple(getattr(getattr(provider, "profile", None), "stop", ()) or ()))
-    t = time.perf_counter()
-    text = ""
-    stream = provider.stream(prompt, params, cancel)
-    try:
-        for chunk in stream:
-            if "first_chunk" not in timings:
-                timings["first_chunk"] = time.perf_counter() - t
-            text += chunk
-            visible = strip_fences(text) if prompt.strip_fences else text
-            if is_complete(visible, ctx):
-                break
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
-    timings["generate"] = time.perf_counter() - t
-    if prompt.strip_fences:
-        text = strip_fences(text)
-    result.generated_text = text
-    t = time.perf_counter()
-    final = postprocess(text, ctx)
-    timings["postprocess"] = time.perf_counter() - t
-    if final:
-        end = request.offset
-        line_suffix = request.line_suffix
-        if shape.mode == "line" and line_suffix.strip() and final.endswith(line_suffix.strip()):
-            end += len(line_suffix.rstrip())
-        result.items.append(Completion(final, request.offset, end))
+    ctx = PostContext(request, shape, check_syntax=settings.inline.syntax_check)
+    key = (prompt.text, prompt.messages, settings.max_new_tokens, settings.temperature, want)
+    outputs = cache.prompts.get(key) if cache is not None else None
+    if outputs is not None:
+        result.cached = "prompt"
     else:
+        raw: list[str] = []
+        for candidate in range(want + (want - 1) + 1 if want > 1 else 1):
+            params = generation_params(settings, provider, candidate)
+            result.model_calls += 1
+            raw.append(generate(provider, prompt, params, ctx, cancel, timings))
+            if len(to_items(tuple(raw), ctx, request, want)) >= want:
+                break
+        outputs = tuple(raw)
+        if cache is not None:
+            cache.prompts.put(key, outputs)
+    result.generated_text = outputs[0] if outputs else ""
+    t = time.perf_counter()
+    result.items = to_items(outputs, ctx, request, want)
+    timings["postprocess"] = time.perf_counter() - t
+    if not result.items:
         result.skipped = "the model's output was empty after post-processing"
+    if cache is not None:
+        cache.typed.remember(request, result.items)
     timings["total"] = time.perf_counter() - started
-    log.info("%s %s %s:%d prompt=%d tokens items=%d %s%s", result.request_id, shape.mode,
-             request.path or request.uri, request.offset, prompt.token_count, len(result.items),
-             " ".join(f"{k}={v * 1000:.0f}ms" for k, v in timings.items()),
+    log.info("%s %s (%s) %s:%d prompt=%d tokens items=%d calls=%d%s %s%s", result.request_id,
+             shape.mode, shape.reason, request.path or request.uri, request.offset, prompt.token_count,
+             len(result.items), result.model_calls, f" cache={result.cached}" if result.cached else "",
+             " ".join(f"{k}={v * 1000:.1f}ms" for k, v in timings.items()),
              f" ({result.skipped})" if result.skipped else "")
     return result

@@ -5,47 +5,62 @@ from __future__ import annotations
 from ghostls.providers.base import PromptParts, TokenCounter
 
 
+# Tokens rarely span more characters than this: a first cut by characters keeps the
+# tokenizer away from the whole of a long file.
+CHARS_PER_TOKEN_MAX = 12
+
+
 def take_tail_lines(text: str, budget: int, counter: TokenCounter) -> str:
     """The longest run of whole lines at the end of ``text`` that fits ``budget`` tokens.
 
     The last (partial) line is always kept whole, trimmed from the left only if it alone is
-    over budget.
+    over budget.  Binary search over line starts: O(log lines) tokenizer calls.
     """
     if budget <= 0:
         return ""
-    if counter.count(text) <= budget:
+    window = text[-budget * CHARS_PER_TOKEN_MAX:] if len(text) > budget * CHARS_PER_TOKEN_MAX else text
+    if window is text and counter.count(text) <= budget:
         return text
-    lines = text.split("\n")
-    kept = [lines[-1]]
-    used = counter.count(lines[-1])
-    if used > budget:
-        return _trim_left(lines[-1], budget, counter)
-    for line in reversed(lines[:-1]):
-        cost = counter.count(line + "\n")
-        if used + cost > budget:
-            break
-        kept.append(line)
-        used += cost
-    return "\n".join(reversed(kept))
+    last_start = window.rfind("\n") + 1
+    if counter.count(window[last_start:]) > budget:
+        return _trim_left(window[last_start:], budget, counter)
+    starts = [0 if window is text else window.find("\n") + 1]
+    i = window.find("\n", starts[0])
+    while i != -1:
+        starts.append(i + 1)
+        i = window.find("\n", i + 1)
+    lo, hi = 0, len(starts) - 1  # smallest index whose tail fits (hi always fits)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if counter.count(window[starts[mid]:]) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    return window[starts[lo]:]
 
 
 def take_head_lines(text: str, budget: int, counter: TokenCounter) -> str:
     """The longest run of whole lines at the start of ``text`` that fits ``budget`` tokens."""
     if budget <= 0:
         return ""
-    if counter.count(text) <= budget:
+    window = text[:budget * CHARS_PER_TOKEN_MAX] if len(text) > budget * CHARS_PER_TOKEN_MAX else text
+    if window is text and counter.count(text) <= budget:
         return text
-    lines = text.split("\n")
-    kept: list[str] = []
-    used = 0
-    for i, line in enumerate(lines):
-        piece = line if i == 0 else "\n" + line
-        cost = counter.count(piece)
-        if used + cost > budget:
-            break
-        kept.append(piece)
-        used += cost
-    return "".join(kept)
+    ends = []
+    i = window.find("\n")
+    while i != -1:
+        ends.append(i)
+        i = window.find("\n", i + 1)
+    if window is text:
+        ends.append(len(text))
+    lo, hi = -1, len(ends) - 1  # largest index whose head fits (-1: none)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if counter.count(window[:ends[mid]]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return window[:ends[lo]] if lo >= 0 else ""
 
 
 def _trim_left(text: str, budget: int, counter: TokenCounter) -> str:

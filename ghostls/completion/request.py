@@ -54,3 +54,6 @@ class CompletionResult:
     generated_text: str = ""
     request_id: str = ""
     prompt: Any = None  # the RenderedPrompt the model received (for the prompt / "why" views)
+    cached: str = ""  # "typed" (continued the suggestion on screen), "prompt" (LRU hit), or ""
+    model_calls: int = 0  # generations started for this request
+    shape: str = ""  # "line" | "block"
