@@ -35,6 +35,11 @@ class InlineSettings:
     candidates: int = _opt(
         1, "How many distinct suggestions to return when completion is invoked explicitly.",
         minimum=1, maximum=8)
+    syntax_check: bool = _opt(
+        True, "Drop (or shorten) suggestions that add syntax errors the code did not have (tree-sitter).")
+    cache_size: int = _opt(
+        128, "Recent model outputs kept, keyed by prompt, to answer repeated requests without the model.",
+        minimum=0, maximum=10000)
 
 
 @dataclass(frozen=True)
