@@ -6,8 +6,9 @@ client's encoding at the LSP edge).  Paths are absolute filesystem paths.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,10 @@ class WorkspaceIndex:
                            [worker.definition_row(d) for d in symbols.definitions],
                            [worker.import_row(i) for i in symbols.imports])])
 
+    def cancel(self) -> None:
+        """Stop a running build soon (what it wrote stays; the next build picks up the rest)."""
+        self._closed = True
+
     def close(self) -> None:
         self._closed = True
         pool = self._pool
