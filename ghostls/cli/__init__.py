@@ -13,6 +13,7 @@ SUBCOMMANDS = [
     "ghostls.cli.complete",
     "ghostls.cli.prompt",
     "ghostls.cli.schema",
+    "ghostls.cli.index",
 ]
 
 

@@ -11,6 +11,7 @@ MODULES = [
     "ghostls.server.features.inline_completion",
     "ghostls.server.features.commands",
     "ghostls.server.features.context",
+    "ghostls.server.features.indexing",
 ]
 
 
