@@ -83,11 +83,16 @@ class PrivacyGuard:
         self.redactions = 0  # how many secrets were redacted so far (for status, never the values)
 
     def excluded(self, path: str) -> bool:
-        """True when ``path`` (absolute, relative or a URI path) matches an exclusion pattern."""
+        """True when ``path`` matches an exclusion pattern (gitignore syntax).
+
+        Paths may be absolute and the workspace root is not known here, so a pattern with a
+        slash ("secrets/**") is tried against every tail of the path: excluding too much is
+        the safe direction.
+        """
         if not path:
             return False
-        normalized = path.replace("\\", "/").lstrip("/")
-        return self._spec.match_file(normalized)
+        pieces = [p for p in path.replace("\\", "/").split("/") if p]
+        return any(self._spec.match_file("/".join(pieces[i:])) for i in range(len(pieces)))
 
     def clean_text(self, text: str) -> str:
         if not self.settings.redact_secrets or not text:

@@ -277,6 +277,8 @@ class AwsProvider:
                     for text in self.event_text(event, state):
                         produced = True
                         yield text
+                if cancel.is_set():  # the aborter closed the stream under us
+                    raise GenerationCancelled()
                 yield from self.finish_text(state)
                 return
             except GenerationCancelled:

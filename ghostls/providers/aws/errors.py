@@ -61,7 +61,10 @@ def http_status(exc: BaseException) -> int:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Throttling, 5xx and in-stream service failures: worth a bounded, jittered retry."""
+    """Throttling, 5xx, in-stream service failures, and a kept-alive connection that the
+    service had already closed: worth a bounded, jittered retry."""
+    if isinstance(exc, bx.ConnectionClosedError):
+        return True
     if not isinstance(exc, bx.ClientError):
         return False
     code = error_code(exc)
