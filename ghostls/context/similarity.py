@@ -23,7 +23,7 @@ class Bm25Index:
     def __init__(self, windows: Sequence[Window]) -> None:
         import bm25s
 
-        self.windows = list(windows)
+        self.windows = [w for w in windows if w.tokens]  # bm25s cannot index a corpus of empty documents
         self._retriever = bm25s.BM25()
         self._vocab: set[str] = set()
         if self.windows:

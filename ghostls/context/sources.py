@@ -101,21 +101,42 @@ class ScopeSource:
             rows = sorted({r for n in imports
                            for r in range(n.start_point[0], min(n.end_point[0], first_shown - 1) + 1)})
             out.append(Snippet("\n".join(lines[r] for r in rows), self.name, query.path, rows[0], rows[-1], 1.0))
-        row = query.cursor_line
-        col = len(query.request.line_prefix.encode("utf-8"))
-        node = tree.root_node.descendant_for_point_range((row, col), (row, col))
         scopes = []
-        while node is not None:
-            if node.parent is not None and any(w in node.type for w in _SCOPE_WORDS) \
-                    and node.start_point[0] < first_shown:
-                header = _header_rows(node, lines)
-                if header[0] < first_shown:
-                    scopes.append(header)
-            node = node.parent
+        for node in enclosing_scopes(tree, query):
+            header = _header_rows(node, lines)
+            if header[0] < first_shown:
+                scopes.append(header)
         for start, end in reversed(scopes):  # outermost first
             end = min(end, first_shown - 1)
             out.append(Snippet("\n".join(lines[start:end + 1]), self.name, query.path, start, end, 0.9))
         return out
+
+
+def enclosing_scopes(tree: Any, query: ContextQuery) -> list[Any]:
+    """Function/class nodes around the cursor, innermost first.
+
+    The cursor often sits on a blank line that the tree gives to no function (Python ends a body
+    at its last statement), so the search starts at the last code before the cursor, and a scope
+    that ended above the cursor still counts while the cursor is indented deeper than it.
+    """
+    prefix = query.request.prefix
+    stripped = prefix.rstrip()
+    if not stripped:
+        return []
+    row = stripped.count("\n")
+    col = len(stripped[stripped.rfind("\n") + 1:].encode("utf-8")) - 1
+    line_prefix = query.request.line_prefix
+    indent = len(line_prefix) - len(line_prefix.lstrip()) if not line_prefix.strip() else None
+    cursor = (query.cursor_line, len(line_prefix.encode("utf-8")))
+    node = tree.root_node.descendant_for_point_range((row, col), (row, col))
+    out = []
+    while node is not None and node.parent is not None:
+        if any(w in node.type for w in _SCOPE_WORDS) and node.child_by_field_name("body") is not None:
+            inside = node.end_point >= cursor
+            if inside or (indent is not None and indent > node.start_point[1]):
+                out.append(node)
+        node = node.parent
+    return out
 
 
 def _header_rows(node: Any, lines: Sequence[str]) -> tuple[int, int]:
