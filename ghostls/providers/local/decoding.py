@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ghostls.providers.base import GenerationCancelled, GenerationParams
 
@@ -22,7 +23,13 @@ class VocabIndex:
 
     def __init__(self, tokenizer: Any) -> None:
         size = len(tokenizer)
-        pieces = tokenizer.batch_decode([[i] for i in range(size)], skip_special_tokens=False)
+        singles = [[i] for i in range(size)]
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is not None and not getattr(tokenizer, "clean_up_tokenization_spaces", False):
+            # the Rust decoder gives what ``decode`` gives, several times faster
+            pieces = backend.decode_batch(singles, skip_special_tokens=False)
+        else:
+            pieces = tokenizer.batch_decode(singles, skip_special_tokens=False)
         special = set(getattr(tokenizer, "all_special_ids", []) or [])
         usable = [(p, i) for i, p in enumerate(pieces)
                   if p and REPLACEMENT not in p and i not in special]
@@ -62,12 +69,37 @@ class StepStats:
     prompt_tokens: int = 0
     reused_tokens: int = 0
     generated_tokens: int = 0
+    drafted_tokens: int = 0
+    accepted_tokens: int = 0
+    forward_passes: int = 0
     prefill_s: float = 0.0
     first_token_s: float = 0.0
     decode_s: float = 0.0
 
 
 Prefill = Callable[[list[int]], tuple[Any, Any]]  # ids -> (last logits [vocab], kv cache)
+# (new token ids, cache) -> (logits [len(ids), vocab], cache)
+Forward = Callable[[list[int], Any], tuple[Any, Any]]
+# (token ids whose key/values the cache holds, cache): hand the cache back for reuse
+Keep = Callable[[list[int], Any], None]
+
+
+def lookup_draft(tokens: Sequence[int], max_draft: int, max_ngram: int = 3,
+                 window: int = 4096) -> list[int]:
+    """Prompt-lookup drafting: the tokens that followed the latest earlier occurrence of the
+    last n-gram (longest n first).  Code repeats itself a lot; copies are cheap to verify."""
+    if max_draft <= 0 or len(tokens) < 2:
+        return []
+    start = max(0, len(tokens) - window)
+    for n in range(min(max_ngram, len(tokens) - 1), 0, -1):
+        tail = list(tokens[-n:])
+        first = tail[0]
+        for i in range(len(tokens) - n - 1, start - 1, -1):
+            if tokens[i] == first and list(tokens[i:i + n]) == tail:
+                follow = list(tokens[i + n:i + n + max_draft])
+                if follow:
+                    return follow
+    return []
 
 
 class TextStreamer:
@@ -123,10 +155,16 @@ class TextStreamer:
 def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: GenerationParams,
                   cancel: threading.Event, *, prefill: Prefill, stop_ids: set[int],
                   heal_text: str = "", vocab: VocabIndex | None = None,
-                  stats: StepStats | None = None) -> Iterator[str]:
+                  stats: StepStats | None = None, forward: Forward | None = None,
+                  keep: Keep | None = None, draft_tokens: int = 0) -> Iterator[str]:
     """Generate from ``prompt_ids`` and yield text increments.
 
-    Raises GenerationCancelled as soon as ``cancel`` is set (checked before every step).
+    Raises GenerationCancelled as soon as ``cancel`` is set (checked before every step), so a
+    cancelled request gives the model back within one forward pass.  With ``draft_tokens`` > 0
+    and greedy decoding, each step also verifies up to that many tokens copied from the prompt
+    (prompt-lookup decoding): same tokens as plain greedy, fewer forward passes on repetitive
+    code.  When generation ends normally or is cancelled, ``keep`` gets the cache back together
+    with the tokens it holds.
     """
     import time
 
@@ -135,6 +173,10 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
     stats = stats or StepStats()
     stats.prompt_tokens = len(prompt_ids)
     device = next(model.parameters()).device
+    if forward is None:
+        def forward(ids: list[int], cache: Any) -> tuple[Any, Any]:
+            out = model(input_ids=torch.tensor([ids], device=device), cache=cache, use_cache=True)
+            return out.logits[0], out.cache
     generator = None
     if params.temperature > 0:
         generator = torch.Generator(device="cpu")
@@ -144,44 +186,90 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
     started = time.perf_counter()
     if cancel.is_set():
         raise GenerationCancelled()
-    with torch.inference_mode():
-        logits, cache = prefill(prompt_ids)
-        stats.prefill_s = time.perf_counter() - started
-        for step in range(params.max_new_tokens):
-            if cancel.is_set():
-                raise GenerationCancelled()
-            logits = logits.float()
-            healed = tokenizer.decode(generated) if heal_text and generated else ""
-            remaining = heal_text[len(healed):] if heal_text and len(healed) < len(heal_text) else ""
-            if remaining and vocab is not None:
-                allowed = vocab.consistent_with(remaining)
-                if allowed:
-                    mask = torch.full_like(logits, float("-inf"))
-                    mask[allowed] = 0
-                    logits = logits + mask
-            if generator is not None:
-                probs = torch.softmax(logits / params.temperature, dim=-1)
-                token = int(torch.multinomial(probs.cpu(), 1, generator=generator))
-            else:
-                token = int(torch.argmax(logits))
-            if step == 0:
-                stats.first_token_s = time.perf_counter() - started
-            if token in stop_ids and not remaining:
-                break
-            generated.append(token)
-            stats.generated_tokens = len(generated)
-            chunk = streamer.push(generated)
-            if chunk:
-                yield chunk
-            if streamer.done:
-                return
-            if step + 1 == params.max_new_tokens:
-                break
-            out = model(input_ids=torch.tensor([[token]], device=device), cache=cache,
-                        use_cache=True)
-            cache = out.past_key_values
-            logits = out.logits[0, -1]
-        stats.decode_s = time.perf_counter() - started - stats.prefill_s
+    cache = None
+    fed: list[int] = []  # tokens whose key/values are in ``cache``
+    clean_exit = False
+
+    def remaining_heal() -> str:
+        if not heal_text:
+            return ""
+        healed = tokenizer.decode(generated) if generated else ""
+        return heal_text[len(healed):] if len(healed) < len(heal_text) else ""
+
+    def choose(row: Any, remaining: str) -> int:
+        row = row.float()
+        if remaining and vocab is not None:
+            allowed = vocab.consistent_with(remaining)
+            if allowed:
+                mask = torch.full_like(row, float("-inf"))
+                mask[allowed] = 0
+                row = row + mask
+        if generator is not None:
+            probs = torch.softmax(row / params.temperature, dim=-1)
+            return int(torch.multinomial(probs.cpu(), 1, generator=generator))
+        return int(torch.argmax(row))
+
+    try:
+        with torch.inference_mode():
+            logits, cache = prefill(prompt_ids)
+            fed = list(prompt_ids)
+            stats.forward_passes += 1
+            stats.prefill_s = time.perf_counter() - started
+            remaining = remaining_heal()
+            pending = [choose(logits, remaining)]
+            stats.first_token_s = time.perf_counter() - started
+            finished = False
+            while not finished:
+                if cancel.is_set():
+                    raise GenerationCancelled()
+                for token in pending:
+                    if token in stop_ids and not remaining_heal():
+                        finished = True
+                        break
+                    generated.append(token)
+                    stats.generated_tokens = len(generated)
+                    chunk = streamer.push(generated)
+                    if chunk:
+                        yield chunk
+                    if streamer.done or len(generated) >= params.max_new_tokens:
+                        finished = True
+                        break
+                if finished:
+                    break
+                if cancel.is_set():
+                    raise GenerationCancelled()
+                last = generated[-1]
+                remaining = remaining_heal()
+                draft: list[int] = []
+                if draft_tokens > 0 and generator is None and not remaining:
+                    budget = min(draft_tokens, params.max_new_tokens - len(generated) - 1)
+                    draft = lookup_draft(fed + [last], budget) if budget > 0 else []
+                rows, cache = forward([last] + draft, cache)
+                fed.append(last)
+                fed.extend(draft)
+                stats.forward_passes += 1
+                if not draft:
+                    pending = [choose(rows[-1], remaining)]
+                    continue
+                preds = torch.argmax(rows.float(), dim=-1).tolist()
+                accepted = 0
+                while accepted < len(draft) and preds[accepted] == draft[accepted]:
+                    accepted += 1
+                rejected = len(draft) - accepted
+                if rejected:
+                    cache.crop(-rejected)
+                    del fed[len(fed) - rejected:]
+                stats.drafted_tokens += len(draft)
+                stats.accepted_tokens += accepted
+                pending = draft[:accepted] + [preds[accepted]]
+            stats.decode_s = time.perf_counter() - started - stats.prefill_s
+        clean_exit = True
+    except (GenerationCancelled, GeneratorExit):
+        clean_exit = True
+        raise
+    finally:
+        if keep is not None and cache is not None and clean_exit and fed:
+            keep(fed, cache)
     tail = streamer.flush(generated)
     if tail:
         yield tail

@@ -98,3 +98,68 @@ def choose_dtype(requested: str, device: str) -> Any:
             return torch.float16
         return torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[requested]
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation failure (CUDA, MPS or host memory)."""
+    import torch
+
+    if isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(s in text for s in (
+        "out of memory", "can't allocate memory", "cannot allocate memory", "failed to allocate"))
+
+
+def tokenizer_digest(location: str, tokenizer: Any) -> str | None:
+    """A key for what is derived from the tokenizer (its files' bytes); None when unknown."""
+    path = Path(location) / "tokenizer.json"
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(f":{len(tokenizer)}:{sorted(tokenizer.all_special_ids or [])}".encode())
+    return digest.hexdigest()[:20]
+
+
+def load_vocab_index(location: str, tokenizer: Any) -> Any:
+    """The token-healing index, read from the user's cache when this tokenizer was seen before.
+
+    Building it decodes every token of the vocabulary (about a second for 49k tokens on a slow
+    CPU); reading the pickled index takes a few milliseconds.
+    """
+    import pickle
+
+    from ghostls.providers.local.decoding import VocabIndex
+
+    key = tokenizer_digest(location, tokenizer)
+    path = cache_root() / "vocab" / f"{key}.pkl" if key else None
+    if path is not None and path.is_file():
+        try:
+            with open(path, "rb") as f:
+                index = pickle.load(f)
+            if isinstance(index, VocabIndex):
+                return index
+        except Exception as exc:  # a stale or truncated file: rebuild it
+            log.info("ignoring the cached vocabulary index %s: %s", path, exc)
+    index = VocabIndex(tokenizer)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(path)
+        except OSError as exc:
+            log.info("could not cache the vocabulary index in %s: %s", path, exc)
+    return index
+
+
+def device_memory(device: str) -> dict[str, int]:
+    """Bytes the accelerator has allocated now and at peak (empty on CPU)."""
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        return {"allocatedBytes": int(torch.cuda.memory_allocated()),
+                "peakBytes": int(torch.cuda.max_memory_allocated()),
+                "totalBytes": int(torch.cuda.get_device_properties(0).total_memory)}
+    return {}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ghostls.providers.base import (
     ChatMessage,
+    GenerationCancelled,
     GenerationParams,
     PromptParts,
     ProviderError,
@@ -16,7 +18,17 @@ from ghostls.providers.base import (
     Segment,
 )
 from ghostls.providers.local.decoding import StepStats, VocabIndex, decode_stream, heal_prompt
-from ghostls.providers.local.loading import choose_device, choose_dtype, materialize, resolve_source
+from ghostls.providers.local.kv_cache import PrefixCache, StaticSlot
+from ghostls.providers.local.loading import (
+    choose_device,
+    choose_dtype,
+    device_memory,
+    is_out_of_memory,
+    load_vocab_index,
+    materialize,
+    resolve_source,
+)
+from ghostls.providers.local.scheduler import ModelScheduler
 from ghostls.providers.profiles import ModelProfile, detect_profile
 
 log = logging.getLogger(__name__)
@@ -36,13 +48,19 @@ class TokenizerCounter:
 
 
 class LocalProvider:
-    """Loads a model once and generates from it, one request at a time."""
+    """Loads a model once and generates from it, one request at a time, newest request first.
+
+    Keeps the key/value caches of recent prompts (``kv_cache_mb``) so that the next keystroke's
+    prompt, which shares all but its last few tokens, computes only those.
+    """
 
     name = "local"
 
     def __init__(self, model: str = "", device: str = "auto", dtype: str = "auto",
                  profile: str = "auto", context_size: int = 2048,
-                 progress: Callable[[str, int | None], None] | None = None) -> None:
+                 progress: Callable[[str, int | None], None] | None = None, *,
+                 kv_cache_mb: int = 512, prompt_lookup: int = 0, compile: bool = False,
+                 static_cache: bool | None = None) -> None:
         self.model_setting = model
         self.device_setting = device
         self.dtype_setting = dtype
@@ -55,14 +73,31 @@ class LocalProvider:
         self.device = "cpu"
         self.dtype: Any = None
         self.load_seconds = 0.0
+        self.load_phases: dict[str, float] = {}
         self.source_label = ""
         self.last_stats = StepStats()
+        self.kv_cache_mb = kv_cache_mb
+        self.prompt_lookup = prompt_lookup
+        self.compile_requested = compile
+        self.static_cache_requested = static_cache
+        self.compiled = False
+        self.scheduler = ModelScheduler()
+        self.prefix_cache: PrefixCache | StaticSlot = PrefixCache(kv_cache_mb * 2**20)
+        self._decode_model: Any = None
         self._counter: TokenizerCounter | None = None
         self._vocab: VocabIndex | None = None
         self._stop_ids: set[int] = set()
         self._special_ids: set[int] = set()
-        self._lock = threading.Lock()
         self._load_lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, settings: Any, progress: Callable[[str, int | None], None] | None = None
+                      ) -> LocalProvider:
+        engine = settings.engine
+        return cls(model=settings.model, device=settings.device, dtype=settings.dtype,
+                   profile=settings.model_profile, context_size=settings.context_size, progress=progress,
+                   kv_cache_mb=engine.kv_cache_mb, prompt_lookup=engine.prompt_lookup,
+                   compile=engine.compile)
 
     # -- loading ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -70,42 +105,48 @@ class LocalProvider:
             if self.model is not None:
                 return
             started = time.perf_counter()
+            phases: dict[str, float] = {}
             source = resolve_source(self.model_setting)
             self.source_label = source.label
             self.progress(f"Preparing {source.label}", 5)
             location, extra = materialize(source)
             self.device = choose_device(self.device_setting)
             self.dtype = choose_dtype(self.dtype_setting, self.device)
+            phases["prepare"] = time.perf_counter() - started
             self.progress(f"Loading {source.label} on {self.device}", 40)
-            self._load_weights(location, extra, source)
+            self._load_weights(location, extra, source, phases)
+            mark = time.perf_counter()
+            self._setup_engine()
+            phases["engine"] = time.perf_counter() - mark
             self.progress("Warming up", 90)
+            mark = time.perf_counter()
             self._warm_up()
+            phases["warmup"] = time.perf_counter() - mark
             self.load_seconds = time.perf_counter() - started
-            log.info("model %s loaded on %s (%s) in %.2fs, profile %s, %s", source.label, self.device,
-                     str(self.dtype).replace("torch.", ""), self.load_seconds, self.profile.name,
-                     _format_bytes(self.memory_bytes()))
+            self.load_phases = {k: round(v, 3) for k, v in phases.items()}
+            log.info("model %s loaded on %s (%s) in %.2fs (%s), profile %s, weights %s%s",
+                     source.label, self.device, str(self.dtype).replace("torch.", ""), self.load_seconds,
+                     ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()), self.profile.name,
+                     _format_bytes(self.memory_bytes()),
+                     ", static cache + torch.compile" if self.compiled else "")
 
-    def _load_weights(self, location: str, extra: dict[str, Any], source: Any) -> None:
-        import torch
+    def _load_weights(self, location: str, extra: dict[str, Any], source: Any,
+                      phases: dict[str, float]) -> None:
+        mark = time.perf_counter()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        phases["import"] = time.perf_counter() - mark
         try:
+            mark = time.perf_counter()
             tokenizer = AutoTokenizer.from_pretrained(location, **extra)
+            phases["tokenizer"] = time.perf_counter() - mark
+            mark = time.perf_counter()
             model = AutoModelForCausalLM.from_pretrained(location, dtype=self.dtype,
                                                          attn_implementation="sdpa", **extra)
-        except torch.cuda.OutOfMemoryError as exc:
-            raise ProviderError(
-                f"Out of GPU memory loading {source.label}: set 'ghostls.device' to 'cpu' or pick a "
-                "smaller model.", kind="oom") from exc
-        except OSError as exc:
-            hint = (" No model hub is reachable from here: download the model on a connected machine "
-                    "and set 'ghostls.model' to its directory.") if source.kind == "hub" else ""
-            raise ProviderError(f"Could not load the model {source.label!r} ('ghostls.model'): "
-                                f"{str(exc).splitlines()[0]}.{hint}", kind="model-missing") from exc
-        except (ValueError, KeyError, RuntimeError) as exc:
-            raise ProviderError(f"The model {source.label!r} ('ghostls.model') looks corrupt or "
-                                f"unsupported: {str(exc).splitlines()[0]}", kind="model-corrupt") from exc
-        model.to(self.device)
+            model.to(self.device)
+            phases["weights"] = time.perf_counter() - mark
+        except (OSError, ValueError, KeyError, RuntimeError, MemoryError) as exc:
+            raise self._load_error(exc, source) from exc
         model.eval()
         self.tokenizer = tokenizer
         self.model = model
@@ -124,11 +165,64 @@ class LocalProvider:
         if tokenizer.eos_token_id is not None:
             stop_ids.add(tokenizer.eos_token_id)
         self._stop_ids = stop_ids
-        self._vocab = VocabIndex(tokenizer)
+        mark = time.perf_counter()
+        self._vocab = load_vocab_index(location, tokenizer)
+        phases["vocab"] = time.perf_counter() - mark
+
+    def _load_error(self, exc: BaseException, source: Any) -> ProviderError:
+        import torch
+
+        if is_out_of_memory(exc):
+            self._free_device_memory()
+            where = "GPU" if self.device != "cpu" else "host"
+            return ProviderError(
+                f"Out of {where} memory loading {source.label}: pick a smaller model"
+                + (", or set 'ghostls.device' to 'cpu'" if self.device != "cpu" else "")
+                + (", or set 'ghostls.dtype' to 'bfloat16'" if self.dtype == torch.float32 else "")
+                + ".", kind="oom")
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, OSError):
+            hint = (" No model hub is reachable from here: download the model on a connected machine "
+                    "and set 'ghostls.model' to its directory.") if source.kind == "hub" else ""
+            return ProviderError(f"Could not load the model {source.label!r} ('ghostls.model'): "
+                                 f"{first_line}.{hint}", kind="model-missing")
+        return ProviderError(f"The model {source.label!r} ('ghostls.model') looks corrupt or "
+                             f"unsupported: {first_line}", kind="model-corrupt")
+
+    def _setup_engine(self) -> None:
+        """The key/value cache store, and the compiled decode step where asked for."""
+        static = self.static_cache_requested
+        if static is None:
+            static = self.compile_requested and self.device == "cuda"
+        if self.compile_requested and self.device != "cuda":
+            log.info("engine.compile applies on CUDA only; %s runs eagerly", self.device)
+        if static:
+            self.prefix_cache = StaticSlot(self._new_static_cache)
+        else:
+            self.prefix_cache = PrefixCache(self.kv_cache_mb * 2**20)
+        if self.compile_requested and self.device == "cuda":
+            import torch
+
+            self._decode_model = torch.compile(self.model, mode="reduce-overhead", fullgraph=False)
+            self.compiled = True
+
+    def _new_static_cache(self) -> Any:
+        from transformers import StaticCache
+
+        return StaticCache(config=self.model.config, max_cache_len=self.context_window + 2048 + 64)
+
+    def _new_cache(self) -> Any:
+        from transformers import DynamicCache
+
+        return DynamicCache(config=self.model.config)
 
     def _warm_up(self) -> None:
-        list(self.stream(RenderedPrompt(text="def main():\n"), GenerationParams(max_new_tokens=2),
-                         threading.Event()))
+        warm = "def main():\n    return 0\n"
+        params = GenerationParams(max_new_tokens=3 if self.compiled else 2)
+        list(self.stream(RenderedPrompt(text=warm), params, threading.Event()))
+        if self.compiled:  # the second run takes the CUDA-graph path
+            list(self.stream(RenderedPrompt(text=warm), params, threading.Event()))
+        self.prefix_cache.clear()
 
     # -- facts -----------------------------------------------------------------------------
     @property
@@ -144,11 +238,28 @@ class LocalProvider:
         return self._counter
 
     def memory_bytes(self) -> int:
+        """Bytes of the weights (parameters and buffers)."""
         if self.model is None:
             return 0
-        return sum(p.numel() * p.element_size() for p in self.model.parameters())
+        tensors = list(self.model.parameters()) + list(self.model.buffers())
+        seen: set[int] = set()
+        total = 0
+        for t in tensors:
+            if t.data_ptr() in seen:  # tied weights
+                continue
+            seen.add(t.data_ptr())
+            total += t.numel() * t.element_size()
+        return total
 
     def status(self) -> dict[str, Any]:
+        memory: dict[str, Any] = {"weightsBytes": self.memory_bytes()}
+        if self.model is not None:
+            cache = self.prefix_cache.snapshot()
+            memory["kvCacheBytes"] = cache["bytes"]
+            memory.update(device_memory(self.device))
+        rss = _rss_bytes()
+        if rss:
+            memory["processRssBytes"] = rss
         return {
             "provider": self.name,
             "model": self.source_label or (self.model_setting or "embedded"),
@@ -158,7 +269,17 @@ class LocalProvider:
             "profile": self.profile.name if self.profile else None,
             "contextWindow": self.context_window if self.model is not None else None,
             "memoryBytes": self.memory_bytes(),
+            "memory": memory,
             "loadSeconds": round(self.load_seconds, 3),
+            "loadPhases": dict(self.load_phases),
+            "engine": {
+                "attention": getattr(getattr(self.model, "config", None), "_attn_implementation", None),
+                "kvCacheMb": self.kv_cache_mb,
+                "promptLookup": self.prompt_lookup,
+                "compiled": self.compiled,
+                "prefixCache": self.prefix_cache.snapshot() if self.model is not None else None,
+                "waitingRequests": self.scheduler.waiting,
+            },
             "lastRequest": vars(self.last_stats),
         }
 
@@ -183,16 +304,32 @@ class LocalProvider:
                               profile="chat-template", extra={"chat": True})
 
     # -- generation ------------------------------------------------------------------------
-    def _prefill(self, ids: list[int]) -> tuple[Any, Any]:
+    def _forward(self, ids: list[int], cache: Any, *, last_only: bool = False) -> tuple[Any, Any]:
         import torch
 
-        out = self.model(input_ids=torch.tensor([ids], device=self.model.device), use_cache=True)
-        return out.logits[0, -1], out.past_key_values
+        model = self._decode_model if (self._decode_model is not None and len(ids) == 1) else self.model
+        out = model(input_ids=torch.tensor([ids], device=self.device), cache=cache, use_cache=True,
+                    logits_to_keep=1 if last_only else 0)
+        logits = out.logits[0]
+        if model is not self.model:  # CUDA-graph outputs are overwritten by the next replay
+            logits = logits.clone()
+        return logits, out.cache
+
+    def _prefill(self, ids: list[int], stats: StepStats) -> tuple[Any, Any]:
+        hit = self.prefix_cache.take(ids)
+        cache = hit.cache if hit.cache is not None else self._new_cache()
+        stats.reused_tokens = hit.reused
+        logits, cache = self._forward(ids[hit.reused:], cache, last_only=True)
+        return logits[-1], cache
 
     def stream(self, prompt: RenderedPrompt, params: GenerationParams,
                cancel: threading.Event) -> Iterator[str]:
-        import torch
+        """Queue a generation; it runs when the model is free and no newer request waits."""
+        ticket = self.scheduler.ticket()
+        return self._generate(ticket, prompt, params, cancel)
 
+    def _generate(self, ticket: int, prompt: RenderedPrompt, params: GenerationParams,
+                  cancel: threading.Event) -> Iterator[str]:
         self.load()
         ids = self.counter.encode(prompt.text)
         if not ids:
@@ -201,20 +338,49 @@ class LocalProvider:
         if not prompt.extra.get("chat"):
             ids, heal_text = heal_prompt(ids, self.tokenizer, self._special_ids)
         stats = StepStats()
-        with self._lock:
+        with self.scheduler.hold(cancel, ticket):
             try:
                 yield from decode_stream(self.model, self.tokenizer, ids, params, cancel,
-                                         prefill=self._prefill, stop_ids=self._stop_ids,
-                                         heal_text=heal_text, vocab=self._vocab, stats=stats)
-            except torch.cuda.OutOfMemoryError as exc:
-                torch.cuda.empty_cache()
-                raise ProviderError("Out of GPU memory while generating: lower 'ghostls.contextSize' "
-                                    "or set 'ghostls.device' to 'cpu'.", kind="oom") from exc
+                                         prefill=lambda p: self._prefill(p, stats), forward=self._forward,
+                                         keep=self.prefix_cache.put, stop_ids=self._stop_ids,
+                                         heal_text=heal_text, vocab=self._vocab, stats=stats,
+                                         draft_tokens=self.prompt_lookup)
+            except GenerationCancelled:
+                raise
+            except Exception as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                self.prefix_cache.clear()
+                self._free_device_memory()
+                where = "GPU" if self.device != "cpu" else "host"
+                raise ProviderError(
+                    f"Out of {where} memory while generating from a {len(ids)}-token prompt: lower "
+                    "'ghostls.contextSize' or 'ghostls.engine.kvCacheMb'"
+                    + (", or set 'ghostls.device' to 'cpu'" if self.device != "cpu" else "") + ".",
+                    kind="oom") from exc
             finally:
                 self.last_stats = stats
 
+    def _free_device_memory(self) -> None:
+        import torch
+
+        if self.device == "cuda" and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
     def close(self) -> None:
+        self.prefix_cache.clear()
         self.model = None
+        self._decode_model = None
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            import os
+
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _format_bytes(n: int) -> str:
