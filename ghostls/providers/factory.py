@@ -14,9 +14,7 @@ Factory = Callable[[Settings, Progress], Provider]
 def _local(settings: Settings, progress: Progress) -> Provider:
     from ghostls.providers.local import LocalProvider
 
-    return LocalProvider(model=settings.model, device=settings.device, dtype=settings.dtype,
-                         profile=settings.model_profile, context_size=settings.context_size,
-                         progress=progress)
+    return LocalProvider.from_settings(settings, progress)
 
 
 def _bedrock(settings: Settings, progress: Progress) -> Provider:
@@ -37,7 +35,7 @@ FACTORIES: dict[str, Factory] = {"local": _local, "bedrock": _bedrock, "sagemake
 def provider_key(settings: Settings) -> tuple:
     """Settings that require a new provider instance when they change."""
     return (settings.provider, settings.model, settings.model_profile, settings.device, settings.dtype,
-            settings.context_size, settings.aws)
+            settings.context_size, settings.aws, settings.engine)
 
 
 def create_provider(settings: Settings, progress: Progress | None = None) -> Provider:
