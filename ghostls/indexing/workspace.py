@@ -125,7 +125,9 @@ class WorkspaceIndex:
             self.store.write(results)
             for result in results:
                 status = result[4]
-                if status:
+                if status == "missing":  # deleted since the walk saw it
+                    stats.removed += 1
+                elif status:
                     key = status.split(":", 1)[0]
                     stats.skipped[key] = stats.skipped.get(key, 0) + 1
                 else:
@@ -243,6 +245,9 @@ class WorkspaceIndex:
             names = [n for n in imp.names if n not in ("*", "default", "self")]
             if files:
                 batch = self.store.definitions_in_files(files, names if names else (), limit=limit)
+                submodules = [f for f in files if names and _module_stem(f) in names]  # from pkg import mod
+                if submodules:
+                    batch += self.store.definitions_in_files(submodules, limit=limit)
             else:
                 batch = [d for n in names for d in self.store.lookup(n, 5) if not d.container]
             for d in batch:
@@ -281,6 +286,11 @@ def source_of(definition: Definition, max_lines: int = 40, text: str | None = No
     if lines:
         lines[0] = lines[0][definition.start_col:]
     return "\n".join(lines)
+
+
+def _module_stem(path: str) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return os.path.basename(os.path.dirname(path)) if stem in ("__init__", "index", "mod") else stem
 
 
 def _batches(todo: list[Candidate], budget: int) -> list[list[tuple[str, int, int]]]:
