@@ -12,7 +12,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ghostls.completion.request import CompletionRequest
@@ -175,7 +175,16 @@ class DefinitionSource:
         for d in index.imported_definitions(path) if path else ():
             if d.path != path:
                 imported.setdefault(d.name, []).append(d)
-        counts = Counter(IDENTIFIER.findall(query.request.text)) if imported else Counter()
+        text = query.request.text
+        counts = Counter(IDENTIFIER.findall(text))
+        # ``module.name`` where ``module`` is an import: resolve ``name`` in files of that module,
+        # whether or not the index could resolve the import itself.
+        qualifiers = {q for imp in (index.imports_of(path) if path else ()) for q in _import_handles(imp)}
+        for qualifier, name in _QUALIFIED.findall(text) if qualifiers else ():
+            if qualifier in qualifiers and name not in imported:
+                defs = [d for d in index.lookup(name, limit=8) if d.path != path and _names_module(d.path, qualifier)]
+                if defs:
+                    imported[name] = defs
         for name in imported:
             # Imported names are likely to be used again even when not in sight of the cursor.
             scores[name] = scores.get(name, 0.0) * 2 + 0.2 + 0.02 * min(counts[name], 20)
@@ -201,6 +210,27 @@ class DefinitionSource:
         return out
 
 
+_QUALIFIED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _import_handles(imp: Any) -> set[str]:
+    """Names by which code refers to an imported module: its alias, its last part, or the
+    imported names themselves (``from . import events``)."""
+    if imp.alias:
+        return {imp.alias}
+    tail = re.split(r"[./:\\]+", imp.module.strip("./\"'"))[-1] if imp.module.strip("./") else ""
+    handles = {n for n in imp.names if n and n != "*"}
+    if tail and not imp.names:
+        handles.add(tail)
+    return handles
+
+
+def _names_module(path: str, handle: str) -> bool:
+    """Whether ``path`` is (in) the module or package that ``handle`` names."""
+    parts = path.replace("\\", "/").split("/")
+    return handle in parts[:-1] or os.path.splitext(parts[-1])[0] == handle
+
+
 def name_scores(query: ContextQuery, above: int, below: int) -> dict[str, float]:
     """Identifiers around the cursor, weighted by closeness (1 on the cursor line)."""
     scores: dict[str, float] = {}
@@ -223,25 +253,47 @@ _CONTAINER_KINDS = ("class", "interface", "struct", "trait", "enum", "impl", "ty
 def definition_text(index: SymbolIndex, d: Definition, max_lines: int) -> tuple[str, int]:
     """The definition whole when it is short; else its signature and docstring (and, for a class,
     its members' signatures).  Returns the text and the last line shown."""
-    source = index.read_source(d, max_lines=max_lines + 1)
+    lead = _leading_comment(index, d) if d.doc else []
+    source = index.read_source(replace(d, start_col=0), max_lines=max_lines + 1)  # the whole first line
     lines = source.rstrip("\n").split("\n")
-    if len(lines) <= max_lines:
-        return "\n".join(lines), d.start_line + len(lines) - 1
+    if len(lines) + len(lead) <= max_lines:
+        return "\n".join(lead + lines), d.start_line + len(lines) - 1
     head = d.signature.count("\n") + 1 if d.signature else 1
-    if d.doc:
-        first_doc = d.doc.strip().split("\n", 1)[0].strip()
-        doc_row = next((i for i, line in enumerate(lines[:max_lines]) if first_doc and first_doc in line), -1)
+    doc_lines = [x.strip() for x in d.doc.strip().split("\n")] if d.doc and not lead else []
+    if doc_lines and doc_lines[0]:
+        doc_row = next((i for i, line in enumerate(lines[:max_lines]) if doc_lines[0] in line), -1)
         if doc_row >= 0:  # a docstring inside the body: show through its end
-            head = max(head, doc_row + d.doc.strip().count("\n") + 2)
+            end = next((i for i in range(doc_row, len(lines)) if doc_lines[-1] in lines[i]), doc_row)
+            if end + 1 < len(lines) and lines[end + 1].strip() in ('"""', "'''", "*/"):
+                end += 1
+            head = max(head, end + 1)
     head = min(head, max_lines)
-    shown = lines[:head]
+    shown = lead + lines[:head]
     if d.kind in _CONTAINER_KINDS:
         indent = re.match(r"\s*", lines[min(head, len(lines) - 1)]).group(0) or "    "  # type: ignore[union-attr]
         members = [m for m in index.definitions_in(d.path)
                    if m.container == d.name and d.start_line < m.start_line <= d.end_line]
-        for m in members[:max(0, max_lines - head)]:
+        for m in members[:max(0, max_lines - len(shown))]:
             shown.append(indent + (m.signature or m.name).split("\n", 1)[0].strip())
     return "\n".join(shown), d.start_line + head - 1
+
+
+_COMMENT_START = ("//", "/*", "*", "#", "--", "*/")
+
+
+def _leading_comment(index: SymbolIndex, d: Definition) -> list[str]:
+    """The comment lines right above a definition (its doc in languages that document that way)."""
+    k = min(d.start_line, d.doc.count("\n") + 3)
+    if k <= 0:
+        return []
+    above = index.read_source(replace(d, start_line=d.start_line - k, end_line=d.start_line - 1, start_col=0),
+                              max_lines=k).split("\n")
+    out: list[str] = []
+    for line in reversed(above):
+        if not line.strip().startswith(_COMMENT_START):
+            break
+        out.append(line)
+    return out[::-1]
 
 
 # -- similar code -------------------------------------------------------------------------------
