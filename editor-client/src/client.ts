@@ -11,7 +11,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { Disposable, StreamEvent } from './common/host';
 import type { LaunchPlan, RunningServer } from './common/server';
-import { SECTION } from './common/settings';
+import { configurationAnswer } from './common/settings';
 
 export type ProgressValue = WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd;
 
@@ -67,7 +67,7 @@ export async function startLanguageClient(plan: LaunchPlan, hooks: ClientHooks):
       workspace: {
         // The server asks for the "ghostls" section: answer with its settings, not the client's keys.
         configuration: async (params, token, next) => {
-          const answers = params.items.map((item) => (item.section === SECTION ? hooks.settings() : undefined));
+          const answers = configurationAnswer(params.items, hooks.settings);
           if (answers.every((a) => a !== undefined)) {
             return answers;
           }

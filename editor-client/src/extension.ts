@@ -6,7 +6,7 @@ import type { Logger } from './common/log';
 import { checkGhostls } from './common/python';
 import { ServerSupervisor } from './common/server';
 import { contributedProperties, reactionTo, SECTION, serverSettingKeys, toServerSettings } from './common/settings';
-import { type ServerState, stateFromStatus, statusView } from './common/status';
+import { type ServerState, stateAfterProgress, stateFromStatus, statusView } from './common/status';
 import { ExplanationStore } from './common/views';
 import { VsCodeHost } from './vscodeHost';
 
@@ -73,15 +73,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
   };
   const onProgress = (value: ProgressValue): void => {
-    if (value.kind === 'end') {
+    const next = stateAfterProgress(state, value);
+    if (next === undefined) {
       void refreshStatus();
-      return;
+    } else {
+      render(next);
     }
-    const title = value.kind === 'begin' ? value.title : state.kind === 'loading' ? state.title : 'Loading';
-    const loading: ServerState = { kind: 'loading', title };
-    if (value.message) loading.message = value.message;
-    if (value.percentage !== undefined) loading.percent = value.percentage;
-    render(loading);
   };
   supervisor = new ServerSupervisor({
     lookup: () => ({

@@ -96,3 +96,9 @@ export function toggleTarget<T>(inspected: InspectedValue<T> | undefined): Confi
   }
   return 'global';
 }
+
+/** The answer to the server's `workspace/configuration`: our settings object for the ghostls section. */
+export function configurationAnswer(items: { section?: string | undefined }[],
+  settings: () => Record<string, unknown>): (Record<string, unknown> | undefined)[] {
+  return items.map((item) => (item.section === SECTION ? settings() : undefined));
+}

@@ -67,3 +67,26 @@ export function stateFromStatus(status: unknown): ServerState {
   if (device) ready.device = device;
   return ready;
 }
+
+export interface ProgressValue {
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  message?: string;
+  percentage?: number;
+}
+
+/**
+ * The state after one `$/progress` value from the server (it reports model loading).  At 'end'
+ * the outcome is unknown here (loaded or failed): undefined means "ask ghostls.status".
+ */
+export function stateAfterProgress(previous: ServerState, value: ProgressValue): ServerState | undefined {
+  if (value.kind === 'end') {
+    return undefined;
+  }
+  const title = value.title ?? (previous.kind === 'loading' ? previous.title : 'Loading');
+  const next: ServerState = { kind: 'loading', title };
+  const message = value.message ?? (previous.kind === 'loading' && value.kind === 'report' ? previous.message : undefined);
+  if (message) next.message = message;
+  if (value.percentage !== undefined) next.percent = value.percentage;
+  return next;
+}
