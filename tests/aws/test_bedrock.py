@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from ghostls.providers.aws import BedrockProvider
+from ghostls.providers.aws.bedrock import converse_messages
 from ghostls.providers.base import (
     ChatMessage,
     GenerationCancelled,
@@ -74,6 +75,13 @@ def test_explanations_use_the_same_provider(aws_server: AwsTestServer) -> None:
     body = aws_server.requests[-1].json
     assert body["system"] == [{"text": "Explain code."}]
     assert [m["role"] for m in body["messages"]] == ["user"]
+
+
+def test_chat_turns_are_merged_to_alternate() -> None:
+    turns = converse_messages([ChatMessage("assistant", "hi"), ChatMessage("user", "a"), ChatMessage("user", "b"),
+                               ChatMessage("assistant", "c")])
+    assert [(t["role"], t["content"][0]["text"]) for t in turns] == [
+        ("user", "(continued conversation)"), ("assistant", "hi"), ("user", "a\n\nb"), ("assistant", "c")]
 
 
 def test_throttling_then_success(aws_server: AwsTestServer) -> None:

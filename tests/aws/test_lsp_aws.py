@@ -76,3 +76,14 @@ async def test_missing_credentials_through_the_server(aws_server: AwsTestServer,
         assert items(result) == []
         assert any("No AWS credentials" in m.message for m in client.messages)
     assert aws_server.requests == []
+
+
+async def test_code_leaves_only_with_a_remote_provider(aws_server: AwsTestServer, tmp_path: Path,
+                                                       tiny_model_dir: Path) -> None:
+    """AWS settings filled in but provider=local: completions come, nothing reaches AWS."""
+    settings = {**aws_settings_json(aws_server, provider="local"), "model": str(tiny_model_dir), "maxNewTokens": 4}
+    async with lsp_session(settings, root=tmp_path, configuration=settings) as client:
+        uri = open_document(client, tmp_path / "calc.py", SOURCE)
+        await client.text_document_inline_completion_async(inline_params(uri, 3, 11))
+        assert not [m for m in client.messages if m.type == types.MessageType.Error]
+    assert aws_server.requests == [] and aws_server.url.startswith("http://127.0.0.1:")

@@ -60,6 +60,21 @@ def fill_prompt(parts: PromptParts) -> tuple[str, tuple[Segment, ...]]:
     return text, tuple(segments)
 
 
+def converse_messages(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
+    """Converse wants turns that start with the user and alternate: merge neighbours of one role."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if not m.content or m.role not in ("user", "assistant"):
+            continue
+        if out and out[-1]["role"] == m.role:
+            out[-1]["content"][0]["text"] += "\n\n" + m.content
+        else:
+            out.append({"role": m.role, "content": [{"text": m.content}]})
+    if out and out[0]["role"] != "user":
+        out.insert(0, {"role": "user", "content": [{"text": "(continued conversation)"}]})
+    return out
+
+
 class BedrockProvider(AwsProvider):
     name = "bedrock"
     service = "Bedrock"
@@ -109,9 +124,7 @@ class BedrockProvider(AwsProvider):
     def request(self, prompt: RenderedPrompt, params: GenerationParams) -> dict[str, Any]:
         """The Converse / ConverseStream request body for ``prompt``."""
         profile = self.model_profile
-        messages = [{"role": m.role, "content": [{"text": m.content}]} for m in prompt.messages if m.content]
-        if not messages:
-            messages = [{"role": "user", "content": [{"text": prompt.text or " "}]}]
+        messages = converse_messages(prompt.messages) or [{"role": "user", "content": [{"text": prompt.text or " "}]}]
         system = prompt.system
         if system and not profile.system_prompt:  # fold it into the first user turn
             first = messages[0]["content"][0]
