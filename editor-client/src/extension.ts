@@ -132,7 +132,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         render();
       }
     }),
-    vscode.workspace.onDidChangeTextDocument(() => host.clearTokens()),
+    vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.contentChanges.length > 0) host.clearDecorations(event.document.uri.toString());
+    }),
     { dispose: () => void supervisor.stop() },
   );
   log.info(`ghostls extension ${String(context.extension.packageJSON.version)}: ${COMMANDS.length} commands.`);

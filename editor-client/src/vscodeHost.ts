@@ -1,6 +1,6 @@
 /** The Host interface over the real VS Code API: the only module besides extension.ts and client.ts that imports it. */
 import * as vscode from 'vscode';
-import type { Range, TokenDecorations } from './common/decorations';
+import type { Range, TokenDecoration, TokenDecorations } from './common/decorations';
 import type { Disposable, EditorState, Host, PanelLike } from './common/host';
 import { SECTION, toggleTarget } from './common/settings';
 
@@ -35,7 +35,29 @@ export class VsCodeHost implements Host, Disposable {
     }),
   ];
 
+  /** Attention mass per line: five levels of one warm colour, lightest first. */
+  private readonly attentionStyles = [0.08, 0.16, 0.24, 0.32, 0.42].map((alpha) =>
+    vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      backgroundColor: `rgba(255, 140, 0, ${alpha})`,
+      overviewRulerColor: `rgba(255, 140, 0, ${Math.min(1, alpha * 2)})`,
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+    }));
+
   constructor(private readonly output: vscode.LogOutputChannel) {}
+
+  private editorFor(uri: string): vscode.TextEditor | undefined {
+    return vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
+  }
+
+  private paint(editor: vscode.TextEditor, styles: vscode.TextEditorDecorationType[], groups: TokenDecoration[][]): void {
+    styles.forEach((style, i) => {
+      editor.setDecorations(style, (groups[i] ?? []).map((d) => ({
+        range: toRange(d.range),
+        hoverMessage: new vscode.MarkdownString().appendText(d.hover),
+      })));
+    });
+  }
 
   activeEditor(): EditorState | undefined {
     const editor = vscode.window.activeTextEditor;
@@ -73,22 +95,24 @@ export class VsCodeHost implements Host, Disposable {
   }
 
   paintTokens(uri: string, decorations: TokenDecorations): void {
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
-    if (editor === undefined) {
-      return;
+    const editor = this.editorFor(uri);
+    if (editor !== undefined) {
+      this.paint(editor, this.tokenStyles, [decorations.even, decorations.odd]);
     }
-    const groups = [decorations.even, decorations.odd];
-    this.tokenStyles.forEach((style, i) => {
-      editor.setDecorations(style, (groups[i] ?? []).map((d) => ({
-        range: toRange(d.range),
-        hoverMessage: new vscode.MarkdownString().appendText(d.hover),
-      })));
-    });
   }
 
-  clearTokens(): void {
-    for (const editor of vscode.window.visibleTextEditors) {
-      for (const style of this.tokenStyles) editor.setDecorations(style, []);
+  paintAttention(uri: string, levels: TokenDecoration[][]): void {
+    const editor = this.editorFor(uri);
+    if (editor !== undefined) {
+      this.paint(editor, this.attentionStyles, levels);
+    }
+  }
+
+  /** Decorations describe one version of the text: an edit clears them. */
+  clearDecorations(uri: string): void {
+    const editor = this.editorFor(uri);
+    if (editor !== undefined) {
+      for (const style of [...this.tokenStyles, ...this.attentionStyles]) editor.setDecorations(style, []);
     }
   }
 
@@ -116,6 +140,6 @@ export class VsCodeHost implements Host, Disposable {
   }
 
   dispose(): void {
-    for (const style of this.tokenStyles) style.dispose();
+    for (const style of [...this.tokenStyles, ...this.attentionStyles]) style.dispose();
   }
 }

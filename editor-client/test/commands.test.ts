@@ -23,16 +23,27 @@ const VIEW_HTML = '<html><head><style>b{}</style></head><body><script>render()</
 
 function serverAnswers(command: string, args: Record<string, unknown>, client: FakeClient): unknown {
   switch (command) {
-    case 'ghostls.showTokens':
+    case 'ghostls.showTokens': // the server's shape: tokens, and groups of them with LSP ranges
       return {
         tokens: [
-          { id: 7, piece: 'def', text: 'def', special: false, bytes: [100, 101, 102],
-            range: { start: { line: 2, character: 0 }, end: { line: 2, character: 3 } } },
-          { id: 1, piece: '<|endoftext|>', text: '', special: true, bytes: [], range: null },
-          { id: 9, piece: 'Ġarea', text: ' area', special: false, bytes: [],
-            range: { start: { line: 2, character: 3 }, end: { line: 2, character: 8 } } },
+          { index: 0, id: 1, piece: '<|endoftext|>', text: '', bytes: 0, special: true, group: null },
+          { index: 1, id: 7, piece: 'def', text: 'def', bytes: 3, special: false, group: 0 },
+          { index: 2, id: 9, piece: 'Ġarea', text: ' area', bytes: 5, special: false, group: 1 },
+        ],
+        groups: [
+          { text: 'def', tokens: [1], range: { start: { line: 2, character: 0 }, end: { line: 2, character: 3 } } },
+          { text: ' area', tokens: [2], range: { start: { line: 2, character: 3 }, end: { line: 2, character: 8 } } },
         ],
         totals: { tokens: 3 }, html: VIEW_HTML,
+      };
+    case 'ghostls.showAttention':
+      return {
+        lines: [
+          { line: 2, mass: 0.6, range: { start: { line: 2, character: 0 }, end: { line: 2, character: 20 } } },
+          { line: 3, mass: 0.3, range: { start: { line: 3, character: 0 }, end: { line: 3, character: 12 } } },
+          { line: 4, mass: 0.0, range: { start: { line: 4, character: 0 }, end: { line: 4, character: 9 } } },
+        ],
+        html: VIEW_HTML,
       };
     case 'ghostls.explain':
       client.stream({ streamId: String(args['streamId']), text: 'It computes', done: false });
@@ -78,8 +89,8 @@ describe('palette commands', () => {
     assert.equal(host.painted.length, 1);
     const painted = host.painted[0]!;
     assert.equal(painted.uri, URI);
-    assert.deepEqual(painted.decorations.even.map((d) => d.range.end.character), [3]);
-    assert.deepEqual(painted.decorations.odd.map((d) => d.range.end.character), [8]);
+    assert.deepEqual(painted.decorations.even.map((d) => [d.range.end.character, d.hover]), [[3, 'token #7 "def"']]);
+    assert.deepEqual(painted.decorations.odd.map((d) => [d.range.end.character, d.hover]), [[8, 'token #9 "Ġarea"']]);
     const panel = host.panels[0]!;
     assert.equal(panel.viewType, 'ghostls.tokens');
     assert.match(panel.html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
@@ -87,12 +98,16 @@ describe('palette commands', () => {
     assert.equal(host.errors.length, 0);
   });
 
-  it('without a selection, views take the whole document (no range sent)', async () => {
+  it('Show Attention paints the key weights on the lines, heaviest darkest; no selection sends no range', async () => {
     const { host, client, handlers } = setup();
     host.editor = editor({ start: { line: 3, character: 1 }, end: { line: 3, character: 1 } });
     await handlers['ghostls.showAttentionView']?.();
     assert.deepEqual(client.calls, [{ command: 'ghostls.showAttention', args: { uri: URI } }]);
     assert.equal(host.panels[0]?.viewType, 'ghostls.attention');
+    const levels = host.attention[0]!.levels;
+    assert.equal(levels.length, 5);
+    assert.deepEqual(levels.map((l) => l.map((d) => d.range.start.line)), [[], [], [3], [], [2]]);
+    assert.match(levels[4]![0]!.hover, /line 3: 0\.6 \(66\.7% of the attention\)/);
   });
 
   it('reuses one panel per view and renders each time with a new nonce', async () => {

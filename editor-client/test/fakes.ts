@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { TokenDecorations } from '../src/common/decorations';
+import type { TokenDecoration, TokenDecorations } from '../src/common/decorations';
 import type { Disposable, EditorState, Host, PanelLike, ServerClient, StreamEvent } from '../src/common/host';
 
 export class FakePanel implements PanelLike {
@@ -29,6 +29,7 @@ export class FakeHost implements Host {
   editor: EditorState | undefined;
   panels: FakePanel[] = [];
   painted: { uri: string; decorations: TokenDecorations }[] = [];
+  attention: { uri: string; levels: TokenDecoration[][] }[] = [];
   previews: string[] = [];
   errors: { message: string; actions: string[] }[] = [];
   infos: { message: string; actions: string[] }[] = [];
@@ -46,6 +47,9 @@ export class FakeHost implements Host {
   }
   paintTokens(uri: string, decorations: TokenDecorations): void {
     this.painted.push({ uri, decorations });
+  }
+  paintAttention(uri: string, levels: TokenDecoration[][]): void {
+    this.attention.push({ uri, levels });
   }
   async openMarkdownPreview(uri: string): Promise<void> {
     this.previews.push(uri);

@@ -1,7 +1,7 @@
 /** Webview HTML under a strict Content-Security-Policy, and token decorations from token ranges. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tokenDecorations, type ServerToken } from '../src/common/decorations';
+import { attentionLineDecorations, tokenDecorations, tokenViewDecorations, type ServerToken } from '../src/common/decorations';
 import { contentSecurityPolicy, makeNonce, secureHtml, textPage } from '../src/common/webview';
 
 const SOURCE = 'vscode-webview://abc';
@@ -85,7 +85,32 @@ describe('tokenDecorations', () => {
     const tokens = [token(10, 0, 0, 1), token(11, 0, 1, 2), token(12, 0, 1, 2), token(13, 0, 2, 3)];
     const { even, odd } = tokenDecorations(tokens);
     assert.equal(even.length + odd.length, 3);
-    assert.equal(odd[0]?.hover, '2 tokens for one character: #11 "p11", #12 "p12"');
+    assert.equal(odd[0]?.hover, '2 tokens for these characters: #11 "p11", #12 "p12"');
     assert.deepEqual(even[1]?.range, { start: { line: 0, character: 2 }, end: { line: 0, character: 3 } });
+  });
+});
+
+describe('tokenViewDecorations (the server groups tokens by the characters they cover)', () => {
+  it('paints one decoration per group, naming every token of a split character', () => {
+    const view = {
+      tokens: [{ id: 5, piece: 'x' }, { id: 200, piece: 'Ã' }, { id: 201, piece: '©' }, { id: 0, piece: '<s>', special: true }],
+      groups: [
+        { tokens: [0], range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } },
+        { tokens: [1, 2], range: { start: { line: 0, character: 1 }, end: { line: 0, character: 2 } } },
+        { tokens: [3], range: null },
+      ],
+    };
+    const { even, odd } = tokenViewDecorations(view);
+    assert.deepEqual(even.map((d) => d.hover), ['token #5 "x"']);
+    assert.deepEqual(odd.map((d) => d.hover), ['2 tokens for these characters: #200 "Ã", #201 "©"']);
+  });
+});
+
+describe('attentionLineDecorations', () => {
+  it('buckets lines by their share of the heaviest line and skips lines with no mass', () => {
+    const levels = attentionLineDecorations([{ line: 0, mass: 1 }, { line: 1, mass: 0.5 }, { line: 2, mass: 0.05 },
+      { line: 3, mass: 0 }], 4);
+    assert.deepEqual(levels.map((l) => l.map((d) => d.range.start.line)), [[2], [], [1], [0]]);
+    assert.deepEqual(attentionLineDecorations([], 3), [[], [], []]);
   });
 });

@@ -5,7 +5,7 @@
  * Client command ids differ from the server's (`ghostls.showAttention` is a server command):
  * vscode-languageclient registers every server command as a VS Code command of the same id.
  */
-import { tokenDecorations, type ServerToken } from './decorations';
+import { attentionLineDecorations, type LineWeight, tokenViewDecorations } from './decorations';
 import type { Disposable, EditorState, Host, ServerClient } from './host';
 import { errorMessage, type Logger } from './log';
 import { ExplanationStore, ViewPanels } from './views';
@@ -94,7 +94,7 @@ export class Commands {
     const table: Record<string, Handler> = {
       'ghostls.explainSelection': () => this.explain(),
       'ghostls.showTokenization': () => this.showTokens(),
-      'ghostls.showAttentionView': () => this.showView('ghostls.showAttention', 'ghostls.attention', 'Attention'),
+      'ghostls.showAttentionView': () => this.showAttention(),
       'ghostls.showPromptView': () => this.showPrompt(),
       'ghostls.showPositionalEncodings': () => this.showPositions(),
       'ghostls.toggleInlineSuggestions': () => this.toggleInline(),
@@ -177,14 +177,17 @@ export class Commands {
   async showTokens(): Promise<void> {
     const editor = this.editor();
     const result = await this.run('ghostls.showTokens', selectionArgs(editor));
-    const tokens = isRecord(result) && Array.isArray(result['tokens']) ? (result['tokens'] as ServerToken[]) : [];
-    this.ctx.host.paintTokens(editor.uri, tokenDecorations(tokens));
+    this.ctx.host.paintTokens(editor.uri, tokenViewDecorations(isRecord(result) ? result : {}));
     this.panels.show('ghostls.tokens', 'ghostls: Tokens', htmlOf(result, 'Tokens'));
   }
 
-  private async showView(command: string, viewType: string, title: string): Promise<void> {
-    const result = await this.run(command, selectionArgs(this.editor()));
-    this.panels.show(viewType, `ghostls: ${title}`, htmlOf(result, title));
+  /** The attention view, and the key weights painted on the lines of the selection. */
+  async showAttention(): Promise<void> {
+    const editor = this.editor();
+    const result = await this.run('ghostls.showAttention', selectionArgs(editor));
+    const lines = isRecord(result) && Array.isArray(result['lines']) ? (result['lines'] as LineWeight[]) : [];
+    this.ctx.host.paintAttention(editor.uri, attentionLineDecorations(lines));
+    this.panels.show('ghostls.attention', 'ghostls: Attention', htmlOf(result, 'Attention'));
   }
 
   async showPrompt(): Promise<void> {

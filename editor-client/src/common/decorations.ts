@@ -64,8 +64,58 @@ export function tokenDecorations(tokens: ServerToken[]): TokenDecorations {
   groups.forEach((group, index) => {
     const hover = group.tokens.length === 1
       ? `token ${describe(group.tokens[0] as ServerToken)}`
-      : `${group.tokens.length} tokens for one character: ${group.tokens.map(describe).join(', ')}`;
+      : `${group.tokens.length} tokens for these characters: ${group.tokens.map(describe).join(', ')}`;
     (index % 2 === 0 ? out.even : out.odd).push({ range: group.range, hover });
   });
   return out;
+}
+
+export interface TokenGroup {
+  text?: string;
+  /** Indexes into the view's tokens. */
+  tokens: number[];
+  range?: Range | null;
+}
+
+/**
+ * Decorations from a `ghostls.showTokens` result.  The server groups tokens by the characters
+ * they cover (`groups`, each with an LSP range); older results carry a range on each token.
+ */
+export function tokenViewDecorations(view: { tokens?: ServerToken[]; groups?: TokenGroup[] }): TokenDecorations {
+  const tokens = view.tokens ?? [];
+  if (!Array.isArray(view.groups)) {
+    return tokenDecorations(tokens);
+  }
+  const flattened: ServerToken[] = [];
+  for (const group of view.groups) {
+    const members = group.tokens.map((i) => tokens[i]).filter((t): t is ServerToken => t !== undefined && !t.special);
+    for (const member of members.length ? members : [{ id: -1, text: group.text ?? '' }]) {
+      flattened.push({ ...member, range: group.range ?? null, special: false });
+    }
+  }
+  return tokenDecorations(flattened);
+}
+
+export interface LineWeight {
+  line: number;
+  mass: number;
+  range?: Range | null;
+}
+
+/** Attention mass per line as `levels` buckets of whole-line decorations (bucket 0 = lightest). */
+export function attentionLineDecorations(lines: LineWeight[], levels = 5): TokenDecoration[][] {
+  const buckets: TokenDecoration[][] = Array.from({ length: levels }, () => []);
+  const max = Math.max(0, ...lines.map((l) => l.mass));
+  if (max <= 0) {
+    return buckets;
+  }
+  const total = lines.reduce((sum, l) => sum + Math.max(0, l.mass), 0);
+  for (const entry of lines) {
+    if (entry.mass <= 0) continue;
+    const level = Math.min(levels - 1, Math.floor((entry.mass / max) * levels));
+    const range = entry.range ?? { start: { line: entry.line, character: 0 }, end: { line: entry.line, character: 0 } };
+    const share = total > 0 ? ` (${((entry.mass / total) * 100).toFixed(1)}% of the attention)` : '';
+    (buckets[level] as TokenDecoration[]).push({ range, hover: `attention mass on line ${entry.line + 1}: ${entry.mass}${share}` });
+  }
+  return buckets;
 }

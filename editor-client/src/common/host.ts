@@ -3,7 +3,7 @@
  * the real `vscode` module; the tests implement it in memory, because real VS Code cannot be
  * downloaded in this project's build environment (see test/README.md).
  */
-import type { Position, Range, TokenDecorations } from './decorations';
+import type { Position, Range, TokenDecoration, TokenDecorations } from './decorations';
 
 export interface Disposable {
   dispose(): void;
@@ -28,6 +28,8 @@ export interface Host {
   activeEditor(): EditorState | undefined;
   createPanel(viewType: string, title: string): PanelLike;
   paintTokens(uri: string, decorations: TokenDecorations): void;
+  /** Whole-line decorations, one list per intensity level (lightest first). */
+  paintAttention(uri: string, levels: TokenDecoration[][]): void;
   /** Opens the Markdown preview of a virtual document (see ExplanationStore). */
   openMarkdownPreview(uri: string): Promise<void>;
   showInformation(message: string, ...actions: string[]): Promise<string | undefined>;
