@@ -38,7 +38,7 @@ async def lsp_session(settings: dict[str, Any] | None = None, *, root: Path | No
         client.set_configuration(configuration, section="ghostls")
     root = root or Path.cwd()
     try:
-        await client.initialize_session(types.InitializeParams(
+        client.initialize_result = await client.initialize_session(types.InitializeParams(  # type: ignore[attr-defined]
             capabilities=capabilities or vscode_capabilities(),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
