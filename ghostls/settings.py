@@ -93,6 +93,10 @@ class EngineSettings:
 class ViewSettings:
     attention_max_tokens: int = _opt(1024, "Longest selection (in tokens) the attention view will run on.",
                                      minimum=8, maximum=8192)
+    attention_top_k: int = _opt(5, "Keys listed per query token in the attention view.", minimum=1, maximum=64)
+    attention_matrix_max: int = _opt(
+        512, "Most query rows and key columns of the attention matrix sent to the editor; longer inputs are "
+        "pooled into this many bins.", minimum=16, maximum=4096)
 
 
 @dataclass(frozen=True)
@@ -200,7 +204,7 @@ def _parse_section(cls: type, raw: Any, prefix: str, problems: list[str]) -> Any
     if raw is None:
         return cls()
     if not isinstance(raw, Mapping):
-        problems.append(f"'{prefix or 'settings'}' must be an object, not {raw!r}; using defaults")
+        problems.append(f"'{prefix.rstrip('.') or 'settings'}' must be an object, not {raw!r}; using defaults")
         return cls()
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
