@@ -11,6 +11,7 @@ from ghostls import __version__
 SUBCOMMANDS = [
     "ghostls.cli.serve",
     "ghostls.cli.complete",
+    "ghostls.cli.views",
     "ghostls.cli.prompt",
     "ghostls.cli.schema",
     "ghostls.cli.index",

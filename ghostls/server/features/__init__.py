@@ -10,6 +10,7 @@ MODULES = [
     "ghostls.server.features.documents",
     "ghostls.server.features.inline_completion",
     "ghostls.server.features.commands",
+    "ghostls.server.features.views",
     "ghostls.server.features.context",
     "ghostls.server.features.indexing",
 ]

@@ -1,0 +1,330 @@
+"""Where the model's attention goes, summarised compactly.
+
+One eager forward pass; a hook on each layer's attention reduces that layer's
+``heads x n x n`` weights as soon as they exist, so memory stays at one layer's tensor plus an
+``n x n`` accumulator, and the result never holds the full ``layers x heads x n x n`` tensor:
+
+* per head: entropy (nats), sink mass (attention on the first token), mean attention distance,
+  all averaged over the query tokens;
+* one aggregated matrix (mean or max over the chosen layers and heads, or attention rollout,
+  Abnar & Zuidema 2020), queries x keys, quantized to bytes, pooled beyond a size cap;
+* the top-k keys of each query token;
+* per-line and per-identifier roll-ups of the attention the queries give, plus the same per-line
+  roll-up for every chosen (layer, head) so a client can switch heads without a new request.
+"""
+
+from __future__ import annotations
+
+import base64
+import keyword
+import zlib
+import math
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ghostls.views.eager import attention_modules
+from ghostls.views.tokens import Locate, Tokenization, lsp_range
+
+AGGREGATIONS = ("mean", "max", "rollout")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NOT_IDENTIFIERS = set(keyword.kwlist) | {"self", "true", "false", "null", "let", "const", "var", "function",
+                                          "return", "int", "void", "fn", "pub", "func"}
+
+
+class AttentionError(ValueError):
+    """Bad options or an input the view cannot handle; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class AttentionOptions:
+    layers: tuple[int, ...] | None = None  # None: every layer
+    heads: tuple[int, ...] | None = None  # None: every head
+    aggregation: str = "mean"
+    exclude_sinks: bool = False
+    top_k: int = 5
+    matrix_max: int = 512  # most query rows / key columns sent before pooling
+
+
+@dataclass
+class HeadStats:
+    layer: int
+    head: int
+    entropy: float
+    sink_mass: float
+    mean_distance: float
+
+
+@dataclass
+class AttentionResult:
+    """Everything computed from one forward pass (torch tensors where sizes are n)."""
+
+    n_layers: int
+    n_heads: int
+    layers: list[int]
+    heads: list[int]
+    queries: list[int]  # token indices whose attention is summarised
+    matrix: Any  # aggregated n x n (float32 tensor), rows over all tokens
+    head_stats: list[HeadStats]
+    head_key_mass: dict[tuple[int, int], Any]  # (layer, head) -> mean attention per key over queries
+    seconds: float
+
+
+def _validate(values: tuple[int, ...] | None, count: int, what: str) -> list[int]:
+    if values is None:
+        return list(range(count))
+    out = []
+    for v in values:
+        idx = v + count if v < 0 else v
+        if not 0 <= idx < count:
+            raise AttentionError(f"{what} {v} does not exist: the model has {count} {what}s (0-{count - 1})")
+        out.append(idx)
+    if not out:
+        raise AttentionError(f"choose at least one {what}")
+    return sorted(set(out))
+
+
+def head_statistics(weights: Any, queries: Any, sinks: Sequence[int] = (0,)) -> tuple[Any, Any, Any]:
+    """Per-head (entropy, sink mass, mean distance) of ``weights`` (heads x n x n), averaged over
+    the query rows ``queries`` (a LongTensor)."""
+    import torch
+
+    rows = weights[:, queries, :].float()  # h x q x n
+    entropy = -(rows * torch.log(rows.clamp_min(1e-12))).sum(-1).mean(-1)
+    sink = rows[:, :, list(sinks)].sum(-1).mean(-1)
+    n = weights.shape[-1]
+    distance = (queries.view(-1, 1) - torch.arange(n).view(1, -1)).clamp_min(0).float()  # q x n
+    mean_distance = (rows * distance).sum(-1).mean(-1)
+    return entropy, sink, mean_distance
+
+
+def rollout_step(total: Any, layer_mean: Any) -> Any:
+    """One layer of attention rollout: add the residual, renormalise, compose with the layers below."""
+    import torch
+
+    n = layer_mean.shape[-1]
+    a = 0.5 * layer_mean + 0.5 * torch.eye(n, dtype=layer_mean.dtype)
+    a = a / a.sum(-1, keepdim=True)
+    return a if total is None else a @ total
+
+
+def drop_sinks(matrix: Any, sinks: Sequence[int]) -> Any:
+    """Zero the sink columns and renormalise each row over the remaining keys."""
+    m = matrix.clone()
+    m[:, list(sinks)] = 0
+    sums = m.sum(-1, keepdim=True)
+    return m / sums.where(sums > 0, sums.new_ones(()))
+
+
+def run_attention(model: Any, ids: list[int], queries: list[int], options: AttentionOptions) -> AttentionResult:
+    """Run ``model`` (eager attention) on ``ids`` and reduce every layer as it is produced."""
+    import torch
+
+    if options.aggregation not in AGGREGATIONS:
+        raise AttentionError(f"aggregation must be one of {', '.join(AGGREGATIONS)}, not {options.aggregation!r}")
+    modules = attention_modules(model)
+    if not modules:
+        raise AttentionError(f"found no attention layers in {type(model).__name__}")
+    config = model.config
+    n_heads = int(getattr(config, "num_attention_heads", None) or getattr(config, "n_head"))
+    layers = _validate(options.layers, len(modules), "layer")
+    heads = _validate(options.heads, n_heads, "head")
+    n = len(ids)
+    q_index = torch.tensor(queries, dtype=torch.long)
+    state: dict[str, Any] = {"matrix": None, "count": 0}
+    stats: list[HeadStats] = []
+    key_mass: dict[tuple[int, int], Any] = {}
+    wanted = set(layers)
+
+    def reduce(layer: int, weights: Any) -> None:
+        w = weights[0].detach().float()  # heads x n x n
+        entropy, sink, distance = head_statistics(w, q_index)
+        for h in range(w.shape[0]):
+            stats.append(HeadStats(layer, h, float(entropy[h]), float(sink[h]), float(distance[h])))
+        chosen = w[heads]
+        per_key = chosen[:, q_index, :].mean(1)  # chosen heads x n
+        for i, h in enumerate(heads):
+            key_mass[(layer, h)] = per_key[i]
+        if options.aggregation == "mean":
+            part = chosen.sum(0)
+            state["matrix"] = part if state["matrix"] is None else state["matrix"] + part
+            state["count"] += len(heads)
+        elif options.aggregation == "max":
+            part = chosen.amax(0)
+            state["matrix"] = part if state["matrix"] is None else torch.maximum(state["matrix"], part)
+        else:
+            state["matrix"] = rollout_step(state["matrix"], chosen.mean(0))
+
+    handles = []
+    for index, module in enumerate(modules):
+        if index not in wanted:
+            continue
+
+        def hook(mod: Any, args: Any, output: Any, index: int = index) -> None:
+            weights = output[1] if isinstance(output, tuple) and len(output) > 1 else None
+            if weights is None:
+                raise AttentionError("the model returned no attention weights (is it running eager attention?)")
+            reduce(index, weights)
+
+        handles.append(module.register_forward_hook(hook))
+    started = time.perf_counter()
+    try:
+        with torch.inference_mode():
+            body = getattr(model, "base_model", model)
+            body(input_ids=torch.tensor([ids], device=model.device), use_cache=False)
+    finally:
+        for handle in handles:
+            handle.remove()
+    matrix = state["matrix"]
+    if options.aggregation == "mean":
+        matrix = matrix / max(1, state["count"])
+    if options.exclude_sinks:
+        matrix = drop_sinks(matrix, (0,))
+    return AttentionResult(n_layers=len(modules), n_heads=n_heads, layers=layers, heads=heads, queries=queries,
+                           matrix=matrix.cpu(), head_stats=stats, head_key_mass=key_mass,
+                           seconds=time.perf_counter() - started)
+
+
+# -- compact, JSON-ready summaries --------------------------------------------------------------
+def pool_bins(count: int, limit: int) -> list[tuple[int, int]]:
+    """Split ``range(count)`` into at most ``limit`` contiguous bins."""
+    if count <= limit:
+        return [(i, i + 1) for i in range(count)]
+    edges = [round(i * count / limit) for i in range(limit + 1)]
+    return [(edges[i], edges[i + 1]) for i in range(limit)]
+
+
+def quantize_rows(rows: Any) -> tuple[str, list[float]]:
+    """Rows of non-negative floats -> bytes (0-255 of each row's max), zlib-compressed (the browser's
+    ``DecompressionStream("deflate")`` reads it), base64; and the row maxima.  Attention rows are
+    mostly near zero (and causal: half the matrix is exactly zero), so this shrinks them 3-5x."""
+    import torch
+
+    scale = rows.amax(-1)
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    q = torch.round(rows / safe.unsqueeze(-1) * 255).clamp(0, 255).to(torch.uint8)
+    packed = zlib.compress(q.contiguous().numpy().tobytes(), 6)
+    return base64.b64encode(packed).decode("ascii"), [float(f"{s:.6g}") for s in scale]
+
+
+def matrix_payload(matrix: Any, queries: list[int], limit: int) -> dict[str, Any]:
+    """The query rows of the aggregated matrix over all keys, pooled to ``limit`` x ``limit``."""
+    import torch
+
+    rows = matrix[torch.tensor(queries, dtype=torch.long)]
+    row_bins = pool_bins(len(queries), limit)
+    col_bins = pool_bins(rows.shape[1], limit)
+    if len(row_bins) < len(queries):
+        rows = torch.stack([rows[a:b].mean(0) for a, b in row_bins])
+    if len(col_bins) < matrix.shape[1]:
+        rows = torch.stack([rows[:, a:b].sum(-1) for a, b in col_bins], dim=-1)
+    data, scale = quantize_rows(rows)
+    return {"rows": len(row_bins), "cols": len(col_bins), "encoding": "uint8-row-max-zlib-base64", "data": data,
+            "rowScale": scale, "rowBins": [[queries[a], queries[b - 1] + 1] for a, b in row_bins],
+            "colBins": [[a, b] for a, b in col_bins]}
+
+
+def top_keys(matrix: Any, queries: list[int], k: int) -> list[dict[str, Any]]:
+    import torch
+
+    k = max(1, min(k, matrix.shape[1]))
+    rows = matrix[torch.tensor(queries, dtype=torch.long)]
+    values, indices = rows.topk(k, dim=-1)
+    return [{"query": q, "keys": [int(i) for i in idx], "weights": [round(float(v), 5) for v in val]}
+            for q, idx, val in zip(queries, indices.tolist(), values.tolist())]
+
+
+def line_rollup(key_mass: Sequence[float], spans: Sequence[tuple[int, int]], line_of: Any) -> dict[int, float]:
+    """Sum per-token mass by the source line each token starts on."""
+    out: dict[int, float] = {}
+    for mass, (start, _end) in zip(key_mass, spans):
+        line = line_of(start)
+        out[line] = out.get(line, 0.0) + float(mass)
+    return out
+
+
+def identifier_rollup(text: str, key_mass: Sequence[float], spans: Sequence[tuple[int, int]], limit: int = 50
+                      ) -> list[dict[str, Any]]:
+    """Attention mass per identifier: each occurrence gets the mass of the tokens it overlaps."""
+    starts = [s for s, _ in spans]
+    import bisect
+
+    names: dict[str, dict[str, Any]] = {}
+    for match in _IDENTIFIER.finditer(text):
+        word = match.group()
+        if word in _NOT_IDENTIFIERS:
+            continue
+        a, b = match.span()
+        i = max(0, bisect.bisect_right(starts, a) - 1)
+        mass = 0.0
+        while i < len(spans) and spans[i][0] < b:
+            if spans[i][1] > a:
+                mass += float(key_mass[i])
+            i += 1
+        entry = names.setdefault(word, {"name": word, "mass": 0.0, "occurrences": []})
+        entry["mass"] += mass
+        entry["occurrences"].append((a, b, mass))
+    ranked = sorted(names.values(), key=lambda e: -e["mass"])[:limit]
+    return ranked
+
+
+def summarize(result: AttentionResult, tz: Tokenization, *, base: int, locate: Locate, selection_start: int,
+              options: AttentionOptions) -> dict[str, Any]:
+    """The JSON view of one attention run over the tokens of ``tz`` (text at offset ``base``)."""
+    import torch
+
+    matrix = result.matrix
+    spans = [(t.start, t.end) for t in tz.tokens]
+    q_index = torch.tensor(result.queries, dtype=torch.long)
+    key_mass = matrix[q_index].mean(0).tolist()
+    line_of = lambda offset: locate(base + offset)[0]  # noqa: E731
+    lines = line_rollup(key_mass, spans, line_of)
+    line_numbers = sorted(lines)
+    per_head_lines = []
+    for layer in result.layers:
+        per_head_lines.append([[round(v, 3) for v in _ordered(line_rollup(result.head_key_mass[(layer, h)].tolist(),
+                                                                          spans, line_of), line_numbers)]
+                               for h in result.heads])
+    identifiers = identifier_rollup(tz.text, key_mass, spans)
+    return {
+        "model": {"layers": result.n_layers, "heads": result.n_heads},
+        "options": {"layers": result.layers, "heads": result.heads, "aggregation": options.aggregation,
+                    "excludeSinks": options.exclude_sinks, "topK": options.top_k},
+        "tokens": [{"index": i, "id": t.id, "text": t.text, "group": t.group,
+                    "query": i in set(result.queries), "context": t.end <= selection_start,
+                    "keyMass": round(key_mass[i], 5)} for i, t in enumerate(tz.tokens)],
+        "groups": [{"text": tz.text[g.start:g.end], "tokens": g.tokens,
+                    "range": lsp_range(locate, base + g.start, base + g.end)} for g in tz.groups],
+        "queries": result.queries,
+        "heads": [{"layer": s.layer, "head": s.head, "entropy": round(s.entropy, 4),
+                   "sinkMass": round(s.sink_mass, 4), "meanDistance": round(s.mean_distance, 3)}
+                  for s in result.head_stats],
+        "matrix": matrix_payload(matrix, result.queries, options.matrix_max),
+        "topKeys": top_keys(matrix, result.queries, options.top_k),
+        "lines": [{"line": ln, "mass": round(lines[ln], 5),
+                   "range": lsp_range(locate, *_line_span(tz.text, base, locate, ln))} for ln in line_numbers],
+        "lineMassByHead": {"layers": result.layers, "heads": result.heads, "lines": line_numbers,
+                           "values": per_head_lines},
+        "identifiers": [{"name": e["name"], "mass": round(e["mass"], 5), "count": len(e["occurrences"]),
+                         "ranges": [lsp_range(locate, base + a, base + b) for a, b, _ in e["occurrences"][:20]]}
+                        for e in identifiers],
+        "timings": {"forwardSeconds": round(result.seconds, 4)},
+    }
+
+
+def _ordered(values: dict[int, float], keys: list[int]) -> list[float]:
+    return [values.get(k, 0.0) for k in keys]
+
+
+def _line_span(text: str, base: int, locate: Locate, line: int) -> tuple[int, int]:
+    """Code-point span (document offsets) of ``line`` clipped to the analysed text."""
+    first_line = locate(base)[0]
+    lines = text.split("\n")
+    index = line - first_line
+    start = sum(len(x) + 1 for x in lines[:index])
+    return base + start, base + start + len(lines[index])
+
+
+def entropy_of(row: Sequence[float]) -> float:
+    return -sum(p * math.log(p) for p in row if p > 0)
