@@ -2,7 +2,8 @@
 
 For each task the "model output" is the canonical middle followed by the rest of the file (what
 a base model that keeps writing produces), and variants with trailing noise after it.  The
-output goes through the real shape decision and post-processing stages (no model); the
+output is streamed in 4-character chunks through the real shape decision, streaming early stop
+and post-processing stages (no model); the
 returned item is scored against the canonical middle:
 
 * exact: the item's text equals the middle (trailing whitespace of each line and blank lines
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ghostls.completion.postprocess import PostContext, postprocess_draft  # noqa: E402
+from ghostls.completion.postprocess import PostContext, is_complete, postprocess_draft  # noqa: E402
 from ghostls.completion.request import CompletionRequest  # noqa: E402
 from ghostls.completion.shape import decide_shape  # noqa: E402
 
@@ -48,6 +49,17 @@ def noise_variants(task: dict) -> dict[str, str]:
         "main-guard": "\n\nif __name__ == \"__main__\":\n    import doctest\n    doctest.testmod()\n",
         "prose": "\n<|endoftext|>Human: Can you explain what this function does?\nAssistant: Sure.\n",
     }
+
+
+def stream(output: str, ctx: PostContext, chunk: int = 4) -> str:
+    """What the pipeline keeps of ``output`` arriving in small chunks: generation stops as soon
+    as :func:`is_complete` says so (as in ``pipeline.generate``)."""
+    text = ""
+    for i in range(0, len(output), chunk):
+        text += output[i:i + chunk]
+        if is_complete(text, ctx):
+            break
+    return text
 
 
 def normalize(text: str) -> str:
@@ -114,7 +126,7 @@ def run(kind: str, max_lines: int, limit: int | None) -> dict:
         for name, noise in noise_variants(task).items():
             output = task["canonical_solution"] + task["suffix"] + noise
             t = time.perf_counter()
-            draft = postprocess_draft(output, ctx)
+            draft = postprocess_draft(stream(output, ctx), ctx)
             timings.append(time.perf_counter() - t)
             ours = score(task, draft.text, draft.end)
             base = score(task, naive_postprocess(output, request, max_lines), 0)
@@ -156,7 +168,7 @@ def main() -> int:
         print(f"{'all':<12} {agg['exact'] / n:>8.2%} {agg['doc_exact'] / n:>10.2%} {agg['dup'] / n:>11.2%} "
               f"{agg['naive_exact'] / n:>12.2%} {agg['naive_dup'] / n:>10.2%}")
         ts = sorted(out["timings"])
-        print(f"post-processing time per output: p50 {statistics.median(ts) * 1000:.2f} ms, "
+        print(f"streaming early-stop checks + post-processing per output: p50 {statistics.median(ts) * 1000:.2f} ms, "
               f"p95 {ts[int(0.95 * (len(ts) - 1))] * 1000:.2f} ms")
         if args.show_failures:
             for f in out["failures"]:

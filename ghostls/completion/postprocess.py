@@ -150,6 +150,18 @@ def cut_suffix_duplicate(text: str, ctx: PostContext) -> int | None:
     Up to SUFFIX_MATCH_LINES non-blank suffix lines must match (whitespace-insensitively), or
     all the generated lines that remain.  Blank lines the suffix starts with are not repeated.
     """
+    return suffix_match(text, ctx)[0]
+
+
+def cut_suffix_joined(text: str, ctx: PostContext) -> int | None:
+    """Streaming: stop once the text has fully joined the code below (all compared lines)."""
+    pos, _ = suffix_match(text, ctx, partial=False)
+    return pos
+
+
+def suffix_match(text: str, ctx: PostContext, partial: bool = True) -> tuple[int | None, bool]:
+    """(cut position, strong): strong when the text clearly joins the code below (every
+    compared line matched and not all of them are lone closers like ``}``)."""
     suffix = ctx.request.suffix
     sig: list[str] = []
     for line in suffix.split("\n", 64)[:64]:
@@ -158,7 +170,7 @@ def cut_suffix_duplicate(text: str, ctx: PostContext) -> int | None:
             if len(sig) == SUFFIX_MATCH_LINES:
                 break
     if not sig:
-        return None
+        return None, False
     # Line breaks before the suffix's first code: the kept text must not repeat them.
     blank_run = len(suffix) - len(suffix.lstrip("\n \t"))
     lead_newlines = suffix[:blank_run].count("\n")
@@ -175,17 +187,18 @@ def cut_suffix_duplicate(text: str, ctx: PostContext) -> int | None:
                     break
                 k += 1
             j += 1
-        complete = k == len(sig) or (j == len(lines) and k >= 1)
+        complete = k == len(sig) or (partial and j == len(lines) and k >= 1)
         if not complete:
             continue
+        strong = k == len(sig) and not all(_is_closer_line(x) for x in sig[:k])
         pos = starts[i]
         for _ in range(lead_newlines):  # drop blank lines the suffix already has
             prev = text.rfind("\n", 0, pos - 1) + 1 if pos > 0 else -1
             if pos <= 0 or text[prev:pos].strip():
                 break
             pos = prev
-        return pos
-    return None
+        return pos, strong
+    return None, False
 
 
 def cut_line_limit(text: str, ctx: PostContext) -> int | None:
@@ -241,8 +254,6 @@ def cut_after_terminal(text: str, ctx: PostContext) -> int | None:
 
 def cut_definition_end(text: str, ctx: PostContext) -> int | None:
     """Leaving the enclosing definition ends the suggestion in every case."""
-    if ctx.shape.outer_floor == ctx.shape.floor:
-        return None
     return cut_block_end(text, ctx, ctx.shape.outer_floor)
 
 
@@ -250,12 +261,15 @@ CUTS: tuple[Cut, ...] = (cut_line, cut_suffix_duplicate, cut_block_end, cut_defi
                          cut_line_limit, cut_repeated_lines, cut_after_terminal)
 # Where the model's text joins the code below, that is the end, even past a dedent: the
 # block end is only the fallback for text that never joins it.
-_FALLBACK = {cut_block_end}
+_FALLBACK = {cut_block_end, cut_definition_end}
+# While streaming, leaving the enclosing definition stops generation (the text might join the
+# code below later, but we do not wait for it).
+_STREAMING = tuple(cut_suffix_joined if c is cut_suffix_duplicate else c for c in CUTS if c is not cut_block_end)
 
 
 def find_cut(text: str, ctx: PostContext, cuts: tuple[Cut, ...] = CUTS) -> int | None:
     found = {cut: cut(text, ctx) for cut in cuts}
-    joined = found.get(cut_suffix_duplicate) is not None
+    joined = found.get(cut_suffix_duplicate) is not None and suffix_match(text, ctx)[1]
     positions = [pos for cut, pos in found.items() if pos is not None and not (joined and cut in _FALLBACK)]
     return min(positions) if positions else None
 
@@ -328,8 +342,11 @@ def absorb_closers(draft: Draft, ctx: PostContext) -> Draft:
         closed = state.quote[0] + closed  # the string the cursor was in got closed
     if not closed:
         return draft
-    if lead and lead.startswith(closed[: len(lead)]) or closed.startswith(lead) and lead:
+    if lead and (lead.startswith(closed[: len(lead)]) or closed.startswith(lead)):
         absorbed = len(lead) if closed.startswith(lead) else len(closed)
+        left = rest[absorbed:]
+        if left and text.rstrip().endswith(left):  # e.g. the ';' after an absorbed '"'
+            text = text.rstrip()[: len(text.rstrip()) - len(left)]
         return Draft(text, draft.end + absorbed)
     # The suggestion closes something while other code follows on the line: stop before it.
     first = _first_outer_close(text, state, ctx)
@@ -354,8 +371,7 @@ def trim_whitespace(draft: Draft, ctx: PostContext) -> Draft:
     if not text.strip():
         return replace(draft, text="")
     rest = ctx.request.line_suffix[draft.end:]
-    multi = "\n" in text.strip("\n") or not ctx.starts_mid_line
-    if ctx.shape.mode == "block" and rest.strip() and multi:
+    if ctx.shape.mode == "block" and rest.strip() and ("\n" in text or not ctx.starts_mid_line):
         indent = ctx.request.line_prefix if not ctx.starts_mid_line else ctx.shape.base_indent
         text = text + "\n" + indent
     return replace(draft, text=text)
@@ -405,8 +421,8 @@ def is_complete(text: str, ctx: PostContext) -> bool:
     if not whole_lines:
         return False
     # The block end alone is not enough: the text may still join the code below.
-    streaming_cuts = tuple(c for c in CUTS if c not in _FALLBACK)
-    return find_cut(whole_lines.rstrip("\n") + "\n", ctx, streaming_cuts) is not None
+    text = whole_lines.rstrip("\n") + "\n"
+    return any(cut(text, ctx) is not None for cut in _STREAMING)
 
 
 def strip_fences(text: str) -> str:
