@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -231,3 +232,18 @@ def test_excluded_file_is_never_sent(aws_server: AwsTestServer) -> None:
     assert generate(provider, PromptParts(prefix="API_TOKEN=", path="/proj/.env")) == ""
     assert generate(provider, PromptParts(prefix="MII", path="/proj/certs/server.pem")) == ""
     assert aws_server.requests == []
+
+
+def test_no_secret_in_logs(aws_server: AwsTestServer, monkeypatch: pytest.MonkeyPatch,
+                           caplog: pytest.LogCaptureFixture) -> None:
+    token = "IQoJb3JpZ2luX2VjE" + "NOT-A-REAL-SESSION-TOKEN-x" * 4
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "planted/secret/" + "K7MDENG")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("botocore").setLevel(logging.DEBUG)
+    aws_server.push(Error(403, "ExpiredTokenException", "The security token included in the request is expired"))
+    with pytest.raises(ProviderError) as err:
+        generate(provider_for(aws_server))
+    assert aws_server.requests[-1].headers["X-Amz-Security-Token"] == token  # it was really used
+    for secret in (token, "planted/secret/K7MDENG"):
+        assert secret not in caplog.text and secret not in err.value.message

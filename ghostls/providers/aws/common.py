@@ -82,9 +82,12 @@ class StreamAborter:
             self._closed = True
         close_http(self.raw)
 
-    def finish(self) -> None:
+    def finish(self, completed: bool) -> None:
+        """Stop watching; a stream read to its end keeps its connection for reuse (keep-alive),
+        any other is closed."""
         self._done.set()
-        self.abort()
+        if not completed:
+            self.abort()
 
 
 def close_http(raw: Any) -> None:
@@ -101,6 +104,18 @@ def close_http(raw: Any) -> None:
         raw.close()
     except Exception:  # pragma: no cover - best effort
         pass
+
+
+# botocore's and urllib3's DEBUG records print signed request headers (session tokens).
+_CHATTY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
+
+
+def quiet_aws_debug_logs() -> None:
+    """Keep secrets out of logs: the AWS libraries never log below INFO in ghostls."""
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 class AwsProvider:
@@ -169,6 +184,7 @@ class AwsProvider:
                 self._client = self._make_client()
 
     def _make_client(self) -> Any:
+        quiet_aws_debug_logs()
         import boto3
         from botocore import exceptions as bx
         from botocore.config import Config
@@ -269,7 +285,7 @@ class AwsProvider:
             raw = getattr(events, "_raw_stream", None)
             aborter = StreamAborter(raw, cancel)
             state = self.stream_state()
-            produced = False
+            produced = completed = False
             try:
                 for event in events:
                     if cancel.is_set():
@@ -279,6 +295,7 @@ class AwsProvider:
                         yield text
                 if cancel.is_set():  # the aborter closed the stream under us
                     raise GenerationCancelled()
+                completed = True
                 yield from self.finish_text(state)
                 return
             except GenerationCancelled:
@@ -290,7 +307,7 @@ class AwsProvider:
                     raise map_error(exc, self.context, attempts=attempt + 1) from exc
                 self._retry_or_raise(exc, attempt, cancel, stats)
             finally:
-                aborter.finish()
+                aborter.finish(completed)
 
     def _call_with_retries(self, prompt: RenderedPrompt, params: GenerationParams, cancel: threading.Event,
                            stats: RequestStats) -> Iterator[str]:
