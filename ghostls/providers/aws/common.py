@@ -166,6 +166,11 @@ class AwsProvider:
         return ()
 
     # -- Provider protocol ----------------------------------------------------------------------
+    def may_send(self, path: str) -> bool:
+        """False when ``path`` matches 'ghostls.privacy.exclude' (callers that send text from a file
+        other than through :meth:`render`, such as explanations, check this first)."""
+        return not self.guard.excluded(path)
+
     @property
     def counter(self) -> ApproximateCounter:
         return self._counter
