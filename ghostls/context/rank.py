@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from ghostls.providers.base import Snippet, TokenCounter
 
 RRF_K = 10
-WEIGHTS = {"scope": 1.2, "definition": 1.0, "similar": 0.6, "similar-open": 0.6, "recent-edit": 0.5}
+MAX_CANDIDATES = 40  # more never fit a prompt; counting them costs time
+WEIGHTS = {"scope": 0.9, "definition": 1.0, "similar": 0.6, "similar-open": 0.6, "recent-edit": 0.5}
 # Layout order: parts that change rarely first, so consecutive prompts share a long prefix.
 STABILITY = {"scope": 0, "definition": 1, "similar": 2, "similar-open": 3, "recent-edit": 4}
 
@@ -62,16 +63,29 @@ def pack(candidates: Sequence[Candidate], counter: TokenCounter, budget: int,
     kept: list[Candidate] = []
     left = budget
     misses = 0
-    for c in candidates:
+    candidates = list(candidates[:MAX_CANDIDATES])
+    paths = sorted({c.snippet.path for c in candidates})
+    counts = count_all(counter, [c.snippet.text for c in candidates] + paths)
+    path_tokens = dict(zip(paths, counts[len(candidates):], strict=True))
+    for c, tokens in zip(candidates, counts[:len(candidates)], strict=True):
         if left <= overhead or misses >= 4:
             break
-        cost = counter.count(c.snippet.text) + counter.count(c.snippet.path) + overhead
+        cost = tokens + path_tokens[c.snippet.path] + overhead
         if cost <= left:
             kept.append(c)
             left -= cost
         else:
             misses += 1
     return kept
+
+
+def count_all(counter: TokenCounter, texts: Sequence[str]) -> list[int]:
+    """Token counts of many texts; one batched call when the counter wraps a Hugging Face fast
+    tokenizer (the same ids as one call per text, a fraction of the overhead)."""
+    backend = getattr(getattr(counter, "tokenizer", None), "backend_tokenizer", None)
+    if backend is not None and texts:
+        return [len(e.ids) for e in backend.encode_batch(list(texts), add_special_tokens=False)]
+    return [counter.count(t) for t in texts]
 
 
 def layout_order(kept: Sequence[Candidate]) -> tuple[Snippet, ...]:

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -155,48 +156,69 @@ def _header_rows(node: Any, lines: Sequence[str]) -> tuple[int, int]:
 
 class DefinitionSource:
     """Definitions of identifiers used near the cursor and of the names the file imports,
-    resolved through the file's imports first and then the workspace index."""
+    resolved through the file's imports first and then the workspace index.
+
+    What the index says about a file (its imports, what they bring in, its own names) and the
+    definitions' texts are cached for a few seconds: they change far slower than keystrokes come.
+    """
 
     name = "definition"
 
     def __init__(self, index: Callable[[], SymbolIndex | None], above: int = 25, below: int = 10,
-                 max_names: int = 16, per_name: int = 2) -> None:
+                 max_names: int = 12, per_name: int = 2, scan_above: int = 300, scan_below: int = 100,
+                 ttl: float = 5.0) -> None:
         self.index = index
         self.above, self.below = above, below
         self.max_names, self.per_name = max_names, per_name
+        self.scan_above, self.scan_below = scan_above, scan_below
+        self._cache = TtlCache(ttl)
+        self._texts = TtlCache(ttl * 12)
+
+    def _file_facts(self, index: SymbolIndex, path: str) -> tuple[dict[str, list[Definition]], set[str], set[str]]:
+        """(imported name -> definitions, handles of imported modules, names the file defines)."""
+        def compute() -> tuple[dict[str, list[Definition]], set[str], set[str]]:
+            imported: dict[str, list[Definition]] = {}
+            for d in index.imported_definitions(path):
+                if d.path != path:
+                    imported.setdefault(d.name, []).append(d)
+            handles = {h for imp in index.imports_of(path) for h in _import_handles(imp)}
+            return imported, handles, {d.name for d in index.definitions_in(path)}
+
+        return self._cache.get(("file", id(index), path), compute)
+
+    def _lookup(self, index: SymbolIndex, name: str) -> list[Definition]:
+        return self._cache.get(("name", id(index), name), lambda: list(index.lookup(name, limit=8)))
 
     def __call__(self, query: ContextQuery) -> list[Snippet]:
         index = self.index()
-        if index is None:
-            return []
         path = query.request.path
+        if index is None or not path:
+            return []
         scores = name_scores(query, self.above, self.below)
-        imported: dict[str, list[Definition]] = {}
-        for d in index.imported_definitions(path) if path else ():
-            if d.path != path:
-                imported.setdefault(d.name, []).append(d)
-        text = query.request.text
-        counts = Counter(IDENTIFIER.findall(text))
+        facts_imported, handles, local = self._file_facts(index, path)
+        imported = dict(facts_imported)
+        row = query.cursor_line
+        region = "\n".join(query.lines[max(0, row - self.scan_above):row + self.scan_below])
+        counts = Counter(IDENTIFIER.findall(region))
         # ``module.name`` where ``module`` is an import: resolve ``name`` in files of that module,
         # whether or not the index could resolve the import itself.
-        qualifiers = {q for imp in (index.imports_of(path) if path else ()) for q in _import_handles(imp)}
-        for qualifier, name in _QUALIFIED.findall(text) if qualifiers else ():
-            if qualifier in qualifiers and name not in imported:
-                defs = [d for d in index.lookup(name, limit=8) if d.path != path and _names_module(d.path, qualifier)]
+        for qualifier, name in set(_QUALIFIED.findall(region)) if handles else ():
+            if qualifier in handles and name not in imported:
+                defs = [d for d in self._lookup(index, name) if d.path != path and _names_module(d.path, qualifier)]
                 if defs:
                     imported[name] = defs
         for name in imported:
             # Imported names are likely to be used again even when not in sight of the cursor.
             scores[name] = scores.get(name, 0.0) * 2 + 0.2 + 0.02 * min(counts[name], 20)
-        local = {d.name for d in index.definitions_in(path)} if path else set()
         ranked = sorted((n for n in scores if n not in local), key=lambda n: (-scores[n], n))
         out: list[Snippet] = []
         seen: set[tuple[str, int]] = set()
-        names = 0
+        names = tries = 0
         for name in ranked:
-            if names >= self.max_names:
+            if names >= self.max_names or tries >= 4 * self.max_names:
                 break
-            defs = imported.get(name) or [d for d in index.lookup(name, limit=8) if d.path != path]
+            tries += 1
+            defs = imported.get(name) or [d for d in self._lookup(index, name) if d.path != path]
             if not defs or (name not in imported and len(defs) > 4):
                 continue  # a common name defined all over: no telling which one is meant
             names += 1
@@ -204,10 +226,40 @@ class DefinitionSource:
                 if (d.path, d.start_line) in seen:
                     continue
                 seen.add((d.path, d.start_line))
-                text, end = definition_text(index, d, query.max_snippet_lines)
+                text, end = self._texts.get(("text", d, query.max_snippet_lines, _mtime(d.path)),
+                                            lambda d=d: definition_text(index, d, query.max_snippet_lines))
                 if text.strip():
                     out.append(Snippet(text, self.name, d.path, d.start_line, end, round(scores[name], 4)))
         return out
+
+
+class TtlCache:
+    """A small thread-safe cache whose entries live ``ttl`` seconds."""
+
+    def __init__(self, ttl: float, capacity: int = 4096) -> None:
+        self.ttl, self.capacity = ttl, capacity
+        self._data: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._data) >= self.capacity:
+                self._data.clear()
+            self._data[key] = (now, value)
+        return value
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
 
 
 _QUALIFIED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)")

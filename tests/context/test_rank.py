@@ -72,3 +72,11 @@ def test_packing_never_exceeds_the_budget_in_real_tokens(bpe_counter, texts, bud
     assert used <= budget
     # Best first: what is kept is in rank order.
     assert kept == sorted(kept, key=lambda c: -c.score)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(max_size=200), min_size=1, max_size=8))
+def test_batched_counts_equal_one_call_per_text(bpe_counter, texts):
+    from ghostls.context.rank import count_all
+
+    assert count_all(bpe_counter, texts) == [bpe_counter.count(t) for t in texts]
