@@ -51,6 +51,7 @@ class IndexService:
         self._lock = threading.Lock()
         self._closed = False
         self.last_build: Future | None = None
+        self.last_update: Future | None = None  # the newest file/document update queued
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -134,11 +135,14 @@ class IndexService:
         for uri in uris:
             if uri_to_path(uri) in open_paths:
                 futures.append(self._submit(self._update_document, uri))
+        if futures:
+            self.last_update = futures[-1]
         return futures[-1] if futures else None
 
     def document_closed(self, uri: str) -> Future | None:
         """A closed document's unsaved text is gone: index what is on disk."""
-        return self._submit(self.index.refresh, [uri_to_path(uri)])
+        self.last_update = self._submit(self.index.refresh, [uri_to_path(uri)])
+        return self.last_update
 
     def document_changed(self, uri: str) -> None:
         """An open document changed: re-index it once typing pauses."""
@@ -155,7 +159,7 @@ class IndexService:
         with self._lock:
             uris, self._pending_docs, self._timer = self._pending_docs, set(), None
         for uri in uris:
-            self._submit(self._update_document, uri)
+            self.last_update = self._submit(self._update_document, uri)
 
     def _update_document(self, uri: str) -> None:
         path = uri_to_path(uri)

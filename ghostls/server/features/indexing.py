@@ -7,8 +7,11 @@ work is in ``ghostls.indexing``; the ``to_lsp_*`` helpers here are pure conversi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 from lsprotocol import types
 
@@ -24,6 +27,7 @@ from ghostls.settings import Settings
 log = logging.getLogger(__name__)
 
 WORKSPACE_SYMBOL_LIMIT = 200
+UPDATE_WAIT_S = 1.0
 
 _KINDS = {
     "function": types.SymbolKind.Function, "method": types.SymbolKind.Method, "class": types.SymbolKind.Class,
@@ -136,8 +140,10 @@ def register(server: GhostServer) -> None:
         return to_document_symbols(ls.documents.get(uri), definitions)
 
     @server.feature(types.WORKSPACE_SYMBOL)
-    def workspace_symbol(ls: GhostServer, params: types.WorkspaceSymbolParams) -> list[types.WorkspaceSymbol]:
-        return to_workspace_symbols(ls, ls.index.search(params.query, WORKSPACE_SYMBOL_LIMIT))  # type: ignore
+    async def workspace_symbol(ls: GhostServer, params: types.WorkspaceSymbolParams) -> list[types.WorkspaceSymbol]:
+        await _settled(service.last_update)  # a file saved a moment ago is found
+        found = await asyncio.to_thread(ls.index.search, params.query, WORKSPACE_SYMBOL_LIMIT)  # type: ignore
+        return to_workspace_symbols(ls, found)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: GhostServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -160,8 +166,18 @@ async def _watch_files(server: GhostServer) -> None:
         return
     options = types.DidChangeWatchedFilesRegistrationOptions(
         watchers=[types.FileSystemWatcher(glob_pattern=watcher_glob())])
-    await server.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
-        id="ghostls-index-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))
+    try:
+        await server.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
+            id="ghostls-index-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))
+    except Exception as exc:  # the index still follows saves and open documents
+        log.info("the client did not accept file watching (%s); the index follows saves only", exc)
+
+
+async def _settled(update: Future | None, timeout: float = UPDATE_WAIT_S) -> None:
+    """Wait (briefly) for a queued index update; a slow one is not waited for."""
+    if update is not None and not update.done():
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(update)), timeout)
 
 
 def _open_text(server: GhostServer, path: str) -> str | None:
