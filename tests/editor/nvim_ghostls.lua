@@ -20,7 +20,9 @@ local ok, err = pcall(function()
 
   -- The configuration a user puts in init.lua (see the README), with the test's model directory.
   local settings = vim.json.decode(env.GHOSTLS_SETTINGS)
+  local exit_code
   vim.lsp.config("ghostls", {
+    on_exit = function(code) exit_code = code end,
     cmd = { env.GHOSTLS_PYTHON, "-m", "ghostls", "serve" },
     filetypes = { "python" },
     root_markers = { ".git", "pyproject.toml" },
@@ -32,11 +34,12 @@ local ok, err = pcall(function()
   vim.api.nvim_exec_autocmds("FileType", { buffer = buf })
 
   local client
-  local attached = vim.wait(timeout, function()
+  vim.wait(timeout, function()
     client = vim.lsp.get_clients({ bufnr = buf, name = "ghostls" })[1]
-    return client ~= nil and client.initialized == true
+    return (client ~= nil and client.initialized == true) or exit_code ~= nil
   end, 20)
-  assert(attached, "ghostls did not attach to the buffer")
+  assert(exit_code == nil, "ghostls exited with code " .. tostring(exit_code) .. " before attaching")
+  assert(client and client.initialized, "ghostls did not attach to the buffer")
   step("serverName", client.server_info and client.server_info.name)
   step("inlineCompletionProvider", client.server_capabilities.inlineCompletionProvider ~= nil)
   local commands = (client.server_capabilities.executeCommandProvider or {}).commands or {}
@@ -59,14 +62,25 @@ local ok, err = pcall(function()
   })
   step("inline", inline)
 
-  local name = vim.tbl_contains(commands, "ghostls.showTokens") and "ghostls.showTokens" or "ghostls.status"
-  local args = { uri = uri, range = { start = { line = 0, character = 0 }, ["end"] = { line = 1, character = 0 } } }
-  if name == "ghostls.status" then args = vim.empty_dict() end
-  step("commandName", name)
-  step("command", request("workspace/executeCommand", { command = name, arguments = { args } }))
+  local function execute(name, args)
+    return request("workspace/executeCommand", { command = name, arguments = { args } })
+  end
+  -- The tokens of the first line (an empty Lua table would travel as [], hence empty_dict()).
+  if vim.tbl_contains(commands, "ghostls.showTokens") then
+    step("tokens", execute("ghostls.showTokens", { uri = uri, range = {
+      start = { line = 0, character = 0 }, ["end"] = { line = 1, character = 0 } } }))
+  end
+  step("status", execute("ghostls.status", vim.empty_dict()))
 
   client:stop()
   step("stopped", vim.wait(timeout, function() return client:is_stopped() end, 20))
 end)
-if not ok then result.error = tostring(err) end
+if not ok then
+  result.error = tostring(err)
+  local log = io.open(vim.lsp.get_log_path(), "r")
+  if log then
+    result.log_tail = log:read("*a"):sub(-3000)
+    log:close()
+  end
+end
 finish(ok and 0 or 3)

@@ -2,7 +2,8 @@
 
 Neovim's own LSP client (``vim.lsp.config`` + ``vim.lsp.enable``, the configuration the README
 shows) starts ``python -m ghostls serve`` for a Python buffer, asks for
-``textDocument/inlineCompletion`` and runs ``workspace/executeCommand``.  Nothing is mocked: the
+``textDocument/inlineCompletion`` and runs ``workspace/executeCommand`` (``ghostls.showTokens``,
+``ghostls.status``).  Nothing is mocked: the
 editor, the server and the tiny model are all real.  The Lua driver is ``nvim_ghostls.lua``.
 """
 
@@ -74,7 +75,8 @@ def run_neovim(nvim: str, tmp_path: Path, settings: dict) -> dict:
                           capture_output=True, text=True, timeout=240)
     assert result_file.exists(), f"nvim wrote no result (rc {proc.returncode}): {proc.stderr[-2000:]}"
     result = json.loads(result_file.read_text())
-    assert "error" not in result, f"{result['error']} (steps done: {result.get('steps')})"
+    assert "error" not in result, (f"{result['error']} (steps done: {result.get('steps')})\n"
+                                   f"Neovim's LSP log:\n{result.get('log_tail', '')}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return result
 
@@ -103,15 +105,19 @@ def test_neovim_lsp_client_gets_inline_completions_and_runs_a_command(
     assert [item["insertText"] for item in items] == [expected]
     assert items[0]["range"]["start"] == {"line": LINE, "character": CHARACTER}
 
-    command = result["command"]
-    if result["commandName"] == "ghostls.showTokens":
-        tokens = command["tokens"]
-        assert tokens and all("range" in t and "id" in t for t in tokens)
-        assert "".join(t["text"] for t in tokens if not t.get("special")) == SOURCE.split("\n")[0] + "\n"
-    else:  # ghostls.showTokens not registered yet: the status command proves executeCommand works
-        assert result["commandName"] == "ghostls.status"
-        assert command["provider"]["state"] == "ready"
-        assert command["settings"]["model"] == str(tiny_model_dir)  # settings arrived from Neovim's config
-        assert command["settings"]["modelProfile"] == "prefix-only"
-        assert command["positionEncoding"] == "utf-8"  # Neovim offers UTF-8 and the server takes it
+    status = result["status"]
+    assert status["provider"]["state"] == "ready"
+    assert status["settings"]["model"] == str(tiny_model_dir)  # settings arrived from Neovim's config
+    assert status["settings"]["modelProfile"] == "prefix-only"
+    assert status["positionEncoding"] == "utf-8"  # Neovim offers UTF-8 and the server takes it
+
+    assert "ghostls.showTokens" in result["commands"], "the tokens command is not registered"
+    view = result["tokens"]
+    first_line = SOURCE.split("\n")[0] + "\n"
+    assert "".join(t["text"] for t in view["tokens"] if not t["special"]) == first_line
+    assert view["totals"]["tokens"] == len(view["tokens"]) > 1
+    ranges = [g["range"] for g in view["groups"]]
+    assert ranges[0]["start"] == {"line": 0, "character": 0}
+    assert all(a["end"] == b["start"] for a, b in zip(ranges, ranges[1:], strict=False))  # tiled, no gaps
+    assert "<html" in view["html"].lower()
     assert result["stopped"] is True
