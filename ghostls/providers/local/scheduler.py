@@ -28,9 +28,8 @@ class ModelScheduler:
         self._busy = False
         self._waiting: list[tuple[int, int]] = []  # heap of (-ticket, ticket)
         self._tickets = itertools.count()
-        self._cancelled: set[int] = set()
         self.order: list[int] = []  # tickets in the order they got the model (last 64)
-        self.queued_listeners: list = []
+        self.queued_listeners: list = []  # called with each ticket that starts waiting
 
     @property
     def waiting(self) -> int:
