@@ -35,11 +35,14 @@ async def test_streamed_completion_cancellation_and_privacy(aws_server: AwsTestS
         assert "/converse-stream" in sent.path and "def add(a, b):" in sent.text
         assert AWS_KEY_ID not in sent.text  # redacted before it left the server
 
-        # $/cancelRequest while the model is still streaming closes the HTTP stream.
+        # $/cancelRequest while the model is still streaming closes the HTTP stream.  Every step
+        # uses its own document: the server answers a repeated prompt from its cache.
         aws_server.push(Stream(["a"], hold=True))
+        uri = open_document(client, tmp_path / "calc2.py", SOURCE)
         pending = asyncio.wrap_future(client.protocol.send_request(
             types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 3, 11), msg_id="ghost-cancel"))
-        assert await asyncio.to_thread(aws_server.stream_opened.wait, 30)
+        opened = await asyncio.to_thread(aws_server.stream_opened.wait, 30)
+        assert opened, ([r.path for r in aws_server.requests], [m.message for m in client.log_messages][-15:])
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="ghost-cancel"))
         assert await asyncio.to_thread(aws_server.stream_closed.wait, 10), "the stream was left open"
         with pytest.raises(Exception, match="(?i)cancel"):
@@ -47,6 +50,7 @@ async def test_streamed_completion_cancellation_and_privacy(aws_server: AwsTestS
 
         # The server keeps serving; an excluded file is never sent.
         aws_server.push(Stream(["c"]))
+        uri = open_document(client, tmp_path / "calc3.py", SOURCE)
         result = await client.text_document_inline_completion_async(inline_params(uri, 3, 11))
         assert items(result) == ["c"]
         count = len(aws_server.requests)
@@ -59,12 +63,13 @@ async def test_failures_are_told_once_and_the_editor_stays_quiet(aws_server: Aws
     aws_server.default = Error(403, "AccessDeniedException", "You don't have access to the model.")
     settings = aws_settings_json(aws_server)
     async with lsp_session(settings, root=tmp_path, configuration=settings) as client:
-        uri = open_document(client, tmp_path / "calc.py", SOURCE)
-        for _ in range(2):
+        for name in ("calc.py", "other.py"):  # two prompts, two model calls
+            uri = open_document(client, tmp_path / name, SOURCE)
             result = await client.text_document_inline_completion_async(inline_params(uri, 3, 11))
             assert items(result) == []
         shown = [m.message for m in client.messages if "denied" in m.message]
         assert len(shown) == 1 and "Model access" in shown[0]
+        assert len(aws_server.requests) == 2
 
 
 @pytest.mark.usefixtures("no_credentials")
