@@ -115,17 +115,24 @@ def _drain(stream) -> None:  # type: ignore[no-untyped-def]
 
 async def lsp_rounds(server: AwsTestServer, n: int, root: Path) -> tuple[list[float], list[float]]:
     settings = {"provider": "bedrock", "aws": {"region": "us-east-1", "endpointUrl": server.url, "modelId": MODEL_ID}}
-    path = root / "calc.py"
-    path.write_text(SOURCE)
     totals, cancels = [], []
+
+    def fresh_document(name: str) -> str:  # a new prompt each time: the server caches repeated ones
+        path = root / f"{name}.py"
+        path.write_text(SOURCE)
+        return session.open(path)
+
     async with HeadlessSession(settings, root=root, on_message=lambda text: None) as session:
-        uri = session.open(path)
-        await session.inline(uri, 1, 11)  # warm up: client creation, first connection
-        for _ in range(n):
+        await session.inline(fresh_document("warmup"), 1, 11)  # client creation, first connection
+        for i in range(n):
+            uri = fresh_document(f"calc_{i}")
+            before = len(server.requests)
             started = time.perf_counter()
             await session.inline(uri, 1, 11)
             totals.append(time.perf_counter() - started)
+            assert len(server.requests) == before + 1, "the request did not reach the model"
         for i in range(max(5, n // 2)):
+            uri = fresh_document(f"cancel_{i}")
             server.reset_events()
             server.push(Stream(["a"], ttfb_s=0.0, hold=True))
             msg_id = f"bench-cancel-{i}"
