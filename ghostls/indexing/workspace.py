@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 POOL_MIN_FILES = 64
 POOL_MIN_BYTES = 2 * 1024 * 1024
 BATCH_BYTES = 256 * 1024  # work per pool task
+WRITE_FILES = 200  # files per write transaction during a build
 SCOPE_KINDS = frozenset({"function", "method", "class", "struct", "interface", "enum", "trait", "namespace",
                          "module", "constructor", "record", "union", "impl"})
 
@@ -119,10 +120,18 @@ class WorkspaceIndex:
         todo.sort(key=lambda c: c.size, reverse=True)  # big files first: the pool's tail stays short
         total = len(todo)
         done = 0
+        unwritten: list[worker.FileResult] = []
+
+        def flush() -> None:
+            if unwritten:
+                self.store.write(unwritten)  # one transaction for many files: commits are the cost
+                unwritten.clear()
 
         def record(results: list[worker.FileResult]) -> None:
             nonlocal done
-            self.store.write(results)
+            unwritten.extend(results)
+            if len(unwritten) >= WRITE_FILES or done + len(results) >= total:
+                flush()
             for result in results:
                 status = result[4]
                 if status == "missing":  # deleted since the walk saw it
@@ -142,6 +151,7 @@ class WorkspaceIndex:
             batch: list[worker.FileResult] = []
             for cand in todo:
                 if self._closed:
+                    flush()
                     return
                 batch.append(worker.index_file(cand.path, cand.size, cand.mtime_ns, self.max_bytes))
                 if len(batch) >= 32:
@@ -166,6 +176,7 @@ class WorkspaceIndex:
                 for future in finished:
                     if self._closed:
                         pool.shutdown(wait=False, cancel_futures=True)
+                        flush()
                         return
                     batch_results = future.result()
                     nxt = next(queue, None)

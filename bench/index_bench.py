@@ -1,0 +1,228 @@
+"""Index benchmark on the interpreter's own standard library (``os.path.dirname(os.__file__)``).
+
+Measures, in one run:
+  * cold index (empty cache) with N worker processes, against ``ctags -R`` on the same tree;
+  * warm restart (nothing changed): open the cache and re-check every file, in-process and as a
+    fresh ``ghostls index --json`` process;
+  * incremental update of an open 10,000-line document after a one-character edit (tree.edit +
+    re-parse), against a fresh parse of the same text;
+  * name look-up (exact and prefix) p50/p95;
+  * peak RSS of this process (the index owner) and of the pool workers.
+
+Usage: .venv/bin/python bench/index_bench.py [--root DIR] [--workers 2] [--repeat 2] [--json]
+Not a test: numbers depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ghostls.documents import DocumentStore  # noqa: E402
+from ghostls.indexing.languages import parse, spec_for  # noqa: E402
+from ghostls.indexing.trees import DocumentTrees  # noqa: E402
+from ghostls.indexing.workspace import WorkspaceIndex  # noqa: E402
+
+CTAGS_LANGUAGES = "Python,C,C++,JavaScript,TypeScript,Go,Rust,Java"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def cold_index(root: str, workers: int) -> tuple[float, dict]:
+    cache = tempfile.mkdtemp(prefix="ghostls-bench-cache-")
+    try:
+        started = time.perf_counter()
+        index = WorkspaceIndex(root, cache_dir=cache, workers=workers)
+        stats = index.build()
+        seconds = time.perf_counter() - started
+        summary = {**stats.as_dict(), **index.stats()}
+        index.close()
+        return seconds, summary
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def ctags_index(root: str) -> tuple[float, int] | None:
+    ctags = shutil.which("ctags")
+    if ctags is None:
+        return None
+    out = tempfile.mktemp(prefix="ghostls-bench-tags-")
+    started = time.perf_counter()
+    subprocess.run([ctags, "-R", f"--languages={CTAGS_LANGUAGES}", "--exclude=site-packages",
+                    "--exclude=__pycache__", "--exclude=.*", "-f", out, root], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    with open(out, encoding="utf-8", errors="replace") as fh:
+        tags = sum(1 for line in fh if not line.startswith("!_"))
+    os.remove(out)
+    return seconds, tags
+
+
+def warm_restarts(root: str, cache: str, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        index = WorkspaceIndex(root, cache_dir=cache, workers=1)
+        stats = index.build()
+        times.append(time.perf_counter() - started)
+        assert stats.parsed == 0, stats
+        index.close()
+    return times
+
+
+def warm_restart_process(root: str, cache: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ghostls", "index", root, "--json", "--cache-dir", cache], check=True,
+                   stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+    return time.perf_counter() - started
+
+
+def ten_thousand_lines(root: str) -> str:
+    lines: list[str] = []
+    for path in sorted(Path(root).glob("*.py")):
+        lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        if len(lines) >= 10_000:
+            break
+    return "\n".join(lines[:10_000]) + "\n"
+
+
+def incremental_updates(text: str, edits: int, seed: int) -> tuple[list[float], list[float]]:
+    rng = random.Random(seed)
+    store = DocumentStore()
+    trees = DocumentTrees(store)
+    doc = store.open("file:///bench/big.py", text, 1, "python")
+    spec = spec_for("python")
+    assert trees.get(doc.uri) is not None
+    incremental, fresh = [], []
+    for i in range(edits):
+        line = rng.randrange(doc.line_count)
+        col = rng.randrange(len(doc.line(line)) + 1)
+        started = time.perf_counter()
+        doc.apply_change("x" if i % 2 == 0 else " ", (line, col), (line, col))
+        trees.get(doc.uri)
+        incremental.append(time.perf_counter() - started)
+        if i % 10 == 0:
+            started = time.perf_counter()
+            parse(doc.text, spec)  # type: ignore[arg-type]
+            fresh.append(time.perf_counter() - started)
+    return incremental, fresh
+
+
+def lookups(root: str, cache: str, count: int, seed: int) -> tuple[list[float], list[float], list[float]]:
+    index = WorkspaceIndex(root, cache_dir=cache, workers=1)
+    rng = random.Random(seed)
+    names = [row[0] for row in index.store._read("SELECT DISTINCT name FROM defs")]
+    sample = [rng.choice(names) for _ in range(count)]
+    exact, prefix, scan = [], [], []
+    for name in sample:
+        started = time.perf_counter()
+        found = index.lookup(name)
+        exact.append(time.perf_counter() - started)
+        assert found, name
+        started = time.perf_counter()
+        index.lookup_prefix(name[:3])
+        prefix.append(time.perf_counter() - started)
+    for name in sample[:20]:  # baseline: the same question without the index on the name column
+        started = time.perf_counter()
+        index.store._read("SELECT name FROM defs NOT INDEXED WHERE name = ? LIMIT 50", (name,))
+        scan.append(time.perf_counter() - started)
+    index.close()
+    return exact, prefix, scan
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", default=os.path.dirname(os.__file__), help="tree to index (default: stdlib Lib)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2, help="cold runs (each also runs ctags once)")
+    parser.add_argument("--edits", type=int, default=400)
+    parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    root = os.path.abspath(args.root)
+    results: dict[str, object] = {"root": root, "cpus": os.cpu_count(), "loadavg_before": os.getloadavg()}
+
+    cold, ctags = [], []
+    summary: dict = {}
+    for _ in range(args.repeat):  # interleaved so both see the same machine load
+        seconds, summary = cold_index(root, args.workers)
+        cold.append(seconds)
+        c = ctags_index(root)
+        if c is not None:
+            ctags.append(c)
+    results["cold_s"] = cold
+    results["files"], results["bytes"], results["symbols"] = summary["files"], summary["bytes"], summary["symbols"]
+    results["skipped"] = summary["skipped"]
+    results["ctags_s"] = [c[0] for c in ctags]
+    results["ctags_tags"] = ctags[0][1] if ctags else None
+    results["peak_rss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    cache = tempfile.mkdtemp(prefix="ghostls-bench-warm-")
+    try:
+        WorkspaceIndex(root, cache_dir=cache, workers=args.workers).build()
+        results["db_mb"] = sum(f.stat().st_size for f in Path(cache).rglob("*")) / 1e6
+        warm = warm_restarts(root, cache, 5)
+        results["warm_s"] = warm
+        results["warm_process_s"] = warm_restart_process(root, cache)
+        exact, prefix, scan = lookups(root, cache, args.lookups, seed=7)
+        results["lookup_exact_ms"] = {"p50": percentile(exact, 0.5) * 1e3, "p95": percentile(exact, 0.95) * 1e3}
+        results["lookup_prefix_ms"] = {"p50": percentile(prefix, 0.5) * 1e3, "p95": percentile(prefix, 0.95) * 1e3}
+        results["lookup_full_scan_ms"] = {"p50": statistics.median(scan) * 1e3}
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    text = ten_thousand_lines(root)
+    incremental, fresh = incremental_updates(text, args.edits, seed=11)
+    results["incremental_ms"] = {"p50": percentile(incremental, 0.5) * 1e3, "p95": percentile(incremental, 0.95) * 1e3}
+    results["fresh_parse_ms"] = {"p50": percentile(fresh, 0.5) * 1e3, "p95": percentile(fresh, 0.95) * 1e3}
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results["loadavg_after"] = os.getloadavg()
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    cold_mid, ctags_mid = statistics.median(cold), (statistics.median(results["ctags_s"]) if ctags else None)  # type: ignore
+    print(f"tree: {root}: {results['files']} files, {results['bytes'] / 1e6:.1f} MB, {results['symbols']} symbols "
+          f"(skipped {results['skipped']}); cpus {results['cpus']}, load {results['loadavg_before']}")
+    print(f"cold index ({args.workers} workers): " + ", ".join(f"{s:.2f}s" for s in cold)
+          + f"  median {cold_mid:.2f}s  (goal <= 8 s)")
+    if ctags_mid is not None:
+        runs = ", ".join(f"{s:.2f}s" for s in results["ctags_s"])  # type: ignore[attr-defined]
+        print(f"ctags -R (same tree, same languages): {runs}  median {ctags_mid:.2f}s, {results['ctags_tags']} tags;"
+              f"  ghostls/ctags = {cold_mid / ctags_mid:.2f}x")
+    else:
+        print("ctags: not installed (apt-get install universal-ctags)")
+    warm = results["warm_s"]  # type: ignore
+    print(f"warm restart in-process: p50 {percentile(warm, 0.5):.3f}s p95 {percentile(warm, 0.95):.3f}s; "
+          f"as a fresh 'ghostls index' process: {results['warm_process_s']:.2f}s  (goal <= 1 s); "
+          f"cold/warm = {cold_mid / percentile(warm, 0.5):.0f}x")
+    inc, fr = results["incremental_ms"], results["fresh_parse_ms"]  # type: ignore
+    print(f"incremental update, 10,000-line document, 1-char edit: p50 {inc['p50']:.2f} ms p95 {inc['p95']:.2f} ms "
+          f"(goal p95 <= 5 ms); fresh parse p50 {fr['p50']:.2f} ms;  fresh/incremental = {fr['p50'] / inc['p50']:.1f}x")
+    ex, pr, sc = results["lookup_exact_ms"], results["lookup_prefix_ms"], results["lookup_full_scan_ms"]  # type: ignore
+    print(f"look-up exact: p50 {ex['p50']:.3f} ms p95 {ex['p95']:.3f} ms (goal p95 <= 1 ms); prefix(3 chars, 50 max): "
+          f"p50 {pr['p50']:.3f} ms p95 {pr['p95']:.3f} ms; unindexed scan p50 {sc['p50']:.1f} ms = "
+          f"{sc['p50'] / ex['p50']:.0f}x slower")
+    print(f"peak RSS: this process {results['peak_rss_mb']:.0f} MB, largest child (pool worker or ctags) "
+          f"{results['peak_rss_children_mb']:.0f} MB; index database {results['db_mb']:.1f} MB; "
+          f"load after {results['loadavg_after']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
