@@ -35,7 +35,7 @@ FACTORIES: dict[str, Factory] = {"local": _local, "bedrock": _bedrock, "sagemake
 def provider_key(settings: Settings) -> tuple:
     """Settings that require a new provider instance when they change."""
     return (settings.provider, settings.model, settings.model_profile, settings.device, settings.dtype,
-            settings.context_size, settings.aws, settings.engine)
+            settings.context_size, settings.aws, settings.engine, settings.privacy)
 
 
 def create_provider(settings: Settings, progress: Progress | None = None) -> Provider:
