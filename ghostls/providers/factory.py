@@ -35,7 +35,9 @@ FACTORIES: dict[str, Factory] = {"local": _local, "bedrock": _bedrock, "sagemake
 def provider_key(settings: Settings) -> tuple:
     """Settings that require a new provider instance when they change."""
     return (settings.provider, settings.model, settings.model_profile, settings.device, settings.dtype,
-            settings.context_size, settings.aws, settings.engine, settings.privacy)
+            settings.context_size, settings.aws, settings.engine,
+            # Remote providers apply the privacy rules themselves; the local one never sends code.
+            settings.privacy if settings.provider != "local" else None)
 
 
 def create_provider(settings: Settings, progress: Progress | None = None) -> Provider:
