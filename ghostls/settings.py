@@ -75,6 +75,8 @@ class IndexSettings:
     max_file_kb: int = _opt(1024, "Files larger than this (KiB) are not indexed.", minimum=1, maximum=1_000_000)
     exclude: tuple[str, ...] = _opt((), "Extra gitignore-style patterns to leave out of the index.")
     cache_dir: str = _opt("", "Where the index cache lives; empty uses the user's cache directory.")
+    workers: int = _opt(0, "Processes that parse files during a full index build; 0 uses every core.",
+                        minimum=0, maximum=64)
 
 
 @dataclass(frozen=True)
