@@ -18,6 +18,7 @@ import {
 import { COMMANDS } from '../src/common/commands';
 import { MemoryLogger } from '../src/common/log';
 import { checkGhostls, findOnPath } from '../src/common/python';
+import { secureHtml } from '../src/common/webview';
 import { launchPlan, type LaunchPlan, type RunningServer, ServerSupervisor } from '../src/common/server';
 import { configurationAnswer, contributedProperties, serverSettingKeys, toServerSettings } from '../src/common/settings';
 import { type ServerState, stateAfterProgress, stateFromStatus } from '../src/common/status';
@@ -115,6 +116,8 @@ describe('ServerSupervisor', () => {
   });
 });
 
+const serverPages: Record<string, string> = {};
+
 describe('the real server, launched from the extension\'s plan', { skip: python ? false : NO_PYTHON }, () => {
   it('takes our settings, reports loading progress, completes inline and answers ghostls.status', async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'ghostls-e2e-'));
@@ -179,12 +182,46 @@ describe('the real server, launched from the extension\'s plan', { skip: python 
       assert.deepEqual(shown.filter((m) => /invalid settings|unknown setting/i.test(m)), []);
       assert.ok(configurationRequests.length >= 1, 'the server pulled workspace/configuration');
       assert.ok(states.length >= 2 && states[0]?.startsWith('loading') && states.at(-1) === 'end', states.join(', '));
+      for (const command of ['ghostls.showTokens', 'ghostls.showAttention', 'ghostls.showPositions']) {
+        const view = await connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: [{ uri }] });
+        serverPages[command] = (view as { html: string }).html;
+      }
       await connection.sendRequest(ShutdownRequest.type);
       await connection.sendNotification(ExitNotification.type);
       assert.equal(await exited, 0, stderr.slice(-2000));
     } finally {
       connection.dispose();
       child.kill();
+    }
+  });
+});
+
+function chromium(): string | undefined {
+  return process.env['CHROMIUM'] ?? findOnPath(['chromium', 'chromium-browser', 'google-chrome'], process.env['PATH']);
+}
+
+/** The DOM after the page's scripts ran, from real headless Chromium (which enforces the CSP). */
+function renderedBody(browser: string, html: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ghostls-webview-'));
+  const file = path.join(dir, 'view.html');
+  writeFileSync(file, html);
+  const dom = execFileSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${dir}/profile`,
+    '--virtual-time-budget=10000', // let async rendering (DecompressionStream) finish before the dump
+    '--dump-dom', `file://${file}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60000 });
+  return /<body[^>]*>/.exec(dom)?.[0] ?? '';
+}
+
+describe("the server's real views under the extension's CSP, in headless Chromium", () => {
+  it('render (their scripts carry the nonce); without the nonce the CSP blocks them', (t) => {
+    const browser = chromium();
+    if (browser === undefined) return t.skip('no chromium on PATH (apt-get install chromium)');
+    if (Object.keys(serverPages).length === 0) return t.skip('the real-server test did not run');
+    for (const [command, html] of Object.entries(serverPages)) {
+      const secured = secureHtml(html, 'n0nce-for-test', 'vscode-webview://test');
+      assert.match(renderedBody(browser, secured), /data-ready="1"/, `${command} did not render under the CSP`);
+      const withoutNonce = secured.split(' nonce="n0nce-for-test"').join('');
+      assert.doesNotMatch(renderedBody(browser, withoutNonce), /data-ready/, `${command}: the CSP was not enforced`);
     }
   });
 });
