@@ -89,3 +89,4 @@ class CompletionCache:
     def __init__(self, capacity: int = 128) -> None:
         self.typed = TypedAhead()
         self.prompts = PromptLRU(capacity)
+        self.model_calls = 0  # generations started through this cache's pipeline (cancelled ones too)

@@ -158,7 +158,9 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     result.prompt = prompt
     ctx = PostContext(request, shape, check_syntax=settings.inline.syntax_check)
     key = (prompt.text, prompt.messages, settings.max_new_tokens, settings.temperature, want)
-    outputs = cache.prompts.get(key) if cache is not None else None
+    # Automatic triggers reuse recent outputs; an explicit request always asks the model (and
+    # refreshes the entry).
+    outputs = cache.prompts.get(key) if cache is not None and not request.invoked else None
     if outputs is not None:
         result.cached = "prompt"
     else:
@@ -166,6 +168,8 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
         for candidate in range(want + (want - 1) + 1 if want > 1 else 1):
             params = generation_params(settings, provider, candidate)
             result.model_calls += 1
+            if cache is not None:
+                cache.model_calls += 1
             raw.append(generate(provider, prompt, params, ctx, cancel, timings))
             if len(to_items(tuple(raw), ctx, request, want)) >= want:
                 break
