@@ -15,6 +15,8 @@ SUBCOMMANDS = [
     "ghostls.cli.prompt",
     "ghostls.cli.schema",
     "ghostls.cli.index",
+    "ghostls.cli.replay",
+    "ghostls.cli.explain",
 ]
 
 
