@@ -40,6 +40,8 @@ class HeadlessSession:
         self.client = LanguageClient("ghostls-headless", __version__)
         self.versions: dict[str, int] = {}
         self.progress: list[Any] = []
+        # ghostls/stream notifications: streamId -> callback(text so far, done)
+        self.stream_listeners: dict[str, Callable[[str, bool], None]] = {}
         self._install_handlers()
 
     def _install_handlers(self) -> None:
@@ -65,6 +67,13 @@ class HeadlessSession:
             message = getattr(value, "message", None) or (value.get("message") if isinstance(value, dict) else None)
             if message:
                 self.on_message(f"[progress] {message}")
+
+        @client.feature("ghostls/stream")
+        def stream(params: Any) -> None:
+            get = (lambda k: params.get(k)) if isinstance(params, dict) else (lambda k: getattr(params, k, None))
+            listener = self.stream_listeners.get(get("streamId"))
+            if listener is not None:
+                listener(get("text") or "", bool(get("done")))
 
         @client.feature(types.WORKSPACE_CONFIGURATION)
         def configuration(params: types.ConfigurationParams) -> list[Any]:

@@ -13,6 +13,7 @@ MODULES = [
     "ghostls.server.features.views",
     "ghostls.server.features.context",
     "ghostls.server.features.indexing",
+    "ghostls.server.features.explain",
 ]
 
 
