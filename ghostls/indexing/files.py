@@ -13,7 +13,6 @@ import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pathspec
 
@@ -142,11 +141,3 @@ def read_for_index(path: str, size: int, max_bytes: int) -> tuple[bytes, str]:
         return b"", f"unreadable: {exc.strerror or exc}"
     reason = skip_reason(path, data, len(data), max_bytes)
     return (b"", reason) if reason else (data, "")
-
-
-def is_under(path: str, root: str) -> bool:
-    try:
-        return Path(path).resolve().is_relative_to(Path(root).resolve()) or os.path.abspath(path).startswith(
-            os.path.abspath(root) + os.sep)
-    except OSError:
-        return False

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
@@ -35,6 +36,41 @@ def uri_to_path(uri: str) -> str:
     return unquote(parsed.path) if parsed.scheme == "file" else uri
 
 
+class SerialWorker:
+    """Runs submitted calls one after another on a daemon thread (an index build in progress
+    must not keep a server that was told to exit alive, as a ThreadPoolExecutor thread would)."""
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        if self._stopped:
+            raise RuntimeError("worker stopped")
+        future: Future = Future()
+        self._queue.put((future, fn, args))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        self._stopped = True
+        self._queue.put(None)
+
+
 class IndexService:
     def __init__(self, trees: DocumentTrees, *, text_of: Callable[[str], str | None] | None = None,
                  notify: Callable[[str], None] | None = None,
@@ -43,7 +79,7 @@ class IndexService:
         self.index = Workspaces(text_of)
         self._notify = notify or (lambda message: log.warning("%s", message))
         self._progress = progress
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ghostls-index")
+        self._executor = SerialWorker("ghostls-index")
         self._config: tuple[Any, ...] | None = None
         self._roots: list[str] = []
         self._pending_docs: set[str] = set()
@@ -194,4 +230,4 @@ class IndexService:
             if self._timer is not None:
                 self._timer.cancel()
         self.index.close()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.shutdown()

@@ -50,7 +50,7 @@ def to_lsp_position(doc: Document | None, line: int, column: int) -> types.Posit
     return types.Position(line=line, character=column)
 
 
-def to_lsp_range(doc: Document | None, d: Definition, name_only: bool = False) -> types.Range:
+def to_lsp_range(doc: Document | None, d: Definition) -> types.Range:
     start = to_lsp_position(doc, d.start_line, d.start_col)
     end = to_lsp_position(doc, d.end_line, d.end_col)
     return types.Range(start=start, end=end)
