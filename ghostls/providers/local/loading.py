@@ -63,8 +63,46 @@ def materialize(source: ModelSource) -> tuple[str, dict[str, Any]]:
                 raise ProviderError(f"Could not read the GGUF file {gguf}: {exc}", kind="model-corrupt") from exc
         return str(out), {}
     if source.kind == "hub":
-        return source.location, {}
+        return _hub_snapshot(source.location), {}
     return source.location, {}
+
+
+def _hub_snapshot(repo_id: str) -> str:
+    """The local copy of a hub model, downloading it when the hub can be reached.
+
+    Without a reachable hub, transformers retries for over a minute before it fails; we look at
+    the local hub cache first and test the connection with a short timeout instead.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import snapshot_download
+
+    patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.tiktoken"]
+    try:
+        return snapshot_download(repo_id, local_files_only=True, allow_patterns=patterns)
+    except Exception:  # not (fully) in the local cache
+        pass
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}
+    reachable = False
+    if not offline:
+        try:
+            with socket.create_connection((endpoint.hostname or "huggingface.co", endpoint.port or 443), timeout=3):
+                reachable = True
+        except OSError:
+            pass
+    if not reachable:
+        raise ProviderError(
+            f"'ghostls.model' is the hub id {repo_id!r}, which is not in the local hub cache, and "
+            f"{endpoint.hostname} cannot be reached from here. Download the model on a connected machine "
+            "(huggingface-cli download ...) and set 'ghostls.model' to its directory.", kind="model-missing")
+    log.info("downloading %s from %s", repo_id, endpoint.hostname)
+    try:
+        return snapshot_download(repo_id, allow_patterns=patterns)
+    except Exception as exc:
+        raise ProviderError(f"Could not download {repo_id!r} ('ghostls.model'): {exc}",
+                            kind="model-missing") from exc
 
 
 def choose_device(requested: str) -> str:
