@@ -6,6 +6,8 @@ Line ranges are 0-based and inclusive.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -13,6 +15,7 @@ from ghostls.providers.base import Snippet, TokenCounter
 
 RRF_K = 10
 MAX_CANDIDATES = 40  # more never fit a prompt; counting them costs time
+COUNT_BATCH = 8
 WEIGHTS = {"scope": 0.9, "definition": 1.0, "similar": 0.6, "similar-open": 0.6, "recent-edit": 0.5}
 # Layout order: parts that change rarely first, so consecutive prompts share a long prefix.
 STABILITY = {"scope": 0, "definition": 1, "similar": 2, "similar-open": 3, "recent-edit": 4}
@@ -64,28 +67,47 @@ def pack(candidates: Sequence[Candidate], counter: TokenCounter, budget: int,
     left = budget
     misses = 0
     candidates = list(candidates[:MAX_CANDIDATES])
-    paths = sorted({c.snippet.path for c in candidates})
-    counts = count_all(counter, [c.snippet.text for c in candidates] + paths)
-    path_tokens = dict(zip(paths, counts[len(candidates):], strict=True))
-    for c, tokens in zip(candidates, counts[:len(candidates)], strict=True):
-        if left <= overhead or misses >= 4:
-            break
-        cost = tokens + path_tokens[c.snippet.path] + overhead
-        if cost <= left:
-            kept.append(c)
-            left -= cost
-        else:
-            misses += 1
+    for at in range(0, len(candidates), COUNT_BATCH):
+        chunk = candidates[at:at + COUNT_BATCH]
+        counts = count_all(counter, [c.snippet.text for c in chunk] + [c.snippet.path for c in chunk])
+        for i, c in enumerate(chunk):
+            if left <= overhead or misses >= 4:
+                return kept
+            cost = counts[i] + counts[len(chunk) + i] + overhead
+            if cost <= left:
+                kept.append(c)
+                left -= cost
+            else:
+                misses += 1
     return kept
+
+
+_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COUNTS_LOCK = threading.Lock()
 
 
 def count_all(counter: TokenCounter, texts: Sequence[str]) -> list[int]:
     """Token counts of many texts; one batched call when the counter wraps a Hugging Face fast
     tokenizer (the same ids as one call per text, a fraction of the overhead)."""
-    backend = getattr(getattr(counter, "tokenizer", None), "backend_tokenizer", None)
-    if backend is not None and texts:
-        return [len(e.ids) for e in backend.encode_batch(list(texts), add_special_tokens=False)]
-    return [counter.count(t) for t in texts]
+    try:
+        with _COUNTS_LOCK:
+            cache = _COUNTS.setdefault(counter, {})
+    except TypeError:  # a counter that cannot be weakly referenced: no cache
+        cache = {}
+    missing = list(dict.fromkeys(t for t in texts if t not in cache))
+    if missing:
+        backend = getattr(getattr(counter, "tokenizer", None), "backend_tokenizer", None)
+        if backend is not None:
+            found = [len(e.ids) for e in backend.encode_batch(missing, add_special_tokens=False)]
+        else:
+            found = [counter.count(t) for t in missing]
+        with _COUNTS_LOCK:
+            if len(cache) > 20000:
+                cache.clear()
+            cache.update(zip(missing, found, strict=True))
+        fresh = dict(zip(missing, found, strict=True))
+        return [fresh[t] if t in fresh else cache[t] for t in texts]
+    return [cache[t] for t in texts]
 
 
 def layout_order(kept: Sequence[Candidate]) -> tuple[Snippet, ...]:

@@ -68,7 +68,8 @@ class ScopeSource:
 
     name = "scope"
 
-    def __init__(self) -> None:
+    def __init__(self, trees: Callable[[], Any] | None = None) -> None:
+        self.trees = trees or (lambda: None)  # the server's incrementally parsed open documents
         self._trees: dict[str, tuple[int, str, Any]] = {}  # uri -> (version, text, tree)
         self._lock = threading.Lock()
 
@@ -79,6 +80,10 @@ class ScopeSource:
         if spec is None:
             return None
         key = request.uri or request.path
+        trees = self.trees()
+        snapshot = trees.snapshot(key) if trees is not None else None
+        if snapshot is not None and snapshot[2] == request.text.encode("utf-8", "surrogatepass"):
+            return snapshot[0]
         with self._lock:
             cached = self._trees.get(key)
         if cached is not None and cached[0] == request.version and cached[1] == request.text:
@@ -355,10 +360,12 @@ class SimilarSource:
 
     name = "similar"
 
-    def __init__(self, corpus: WindowCorpus, k: int = 8) -> None:
+    def __init__(self, corpus: WindowCorpus, k: int = 8, refresh: Callable[[], None] | None = None) -> None:
         self.corpus, self.k = corpus, k
+        self.refresh = refresh or (lambda: None)  # keeps the corpus in step with the workspace
 
     def __call__(self, query: ContextQuery) -> list[Snippet]:
+        self.refresh()
         index = self.corpus.bm25()
         if index is None:
             return []
