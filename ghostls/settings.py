@@ -105,8 +105,8 @@ class ViewSettings:
 class ContextSettings:
     enable: bool = _opt(True, "Add cross-file context (definitions, similar code, recent edits) to prompts.")
     context_share: float = _opt(
-        0.5, "Most of the prompt budget (after the output reserve) that cross-file context may take.",
-        minimum=0.0, maximum=0.9)
+        0.5, "Most of the prompt budget (after the output reserve) that cross-file context may take "
+        "(the completion pipeline offers at most half).", minimum=0.0, maximum=0.5)
     suffix_share: float = _opt(
         0.25, "Share of the rest (prefix and suffix) that the text after the cursor may take.",
         minimum=0.0, maximum=0.9)

@@ -62,10 +62,12 @@ def shown_window(request: CompletionRequest, lines: list[str], row: int, tokens:
 
 class ContextEngine:
     def __init__(self, slots: list[SourceSlot], settings: Callable[[], ContextSettings],
-                 counter: Callable[[], TokenCounter | None], workers: int = 6) -> None:
+                 counter: Callable[[], TokenCounter | None], workers: int = 6,
+                 prompt_budget: Callable[[], int | None] = lambda: None) -> None:
         self.slots = slots
         self.settings = settings
         self.counter = counter
+        self.prompt_budget = prompt_budget  # the whole prompt's tokens, for ``context_share``
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ghostls-context")
         self._running: dict[str, Future] = {}
         self._lock = threading.Lock()
@@ -84,6 +86,9 @@ class ContextEngine:
         started = time.perf_counter()
         settings = self.settings()
         result = ContextResult()
+        total = self.prompt_budget()
+        if total is not None:
+            budget_tokens = min(budget_tokens, int(total * settings.context_share))
         if not settings.enable or budget_tokens <= 0:
             return result
         query = self.query(request, budget_tokens)

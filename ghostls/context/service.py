@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ghostls.completion.pipeline import prompt_budget
 from ghostls.context.corpus import WindowCorpus
 from ghostls.context.engine import ContextEngine, SourceSlot
 from ghostls.context.recent import RecentEdits
@@ -120,7 +121,11 @@ def engine_for_server(server: Any) -> ContextEngine:
     slots = standard_slots(lambda: getattr(server, "index", None), corpus, server.documents, recent,
                            server.settings.context.window_lines, trees=lambda: getattr(server, "trees", None),
                            refresh=feeder.poke)
-    engine = ContextEngine(slots, lambda: server.settings.context, counter)
+    def prompt_tokens() -> int | None:
+        provider = server.providers.provider
+        return prompt_budget(server.settings, provider) if provider is not None else None
+
+    engine = ContextEngine(slots, lambda: server.settings.context, counter, prompt_budget=prompt_tokens)
     engine.corpus = corpus  # type: ignore[attr-defined]
     engine.feeder = feeder  # type: ignore[attr-defined]
     engine.recent = recent  # type: ignore[attr-defined]

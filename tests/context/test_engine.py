@@ -16,7 +16,7 @@ from ghostls.completion.request import CompletionRequest
 from ghostls.context.corpus import WindowCorpus
 from ghostls.context.engine import ContextEngine, SourceSlot
 from ghostls.context.service import standard_slots
-from ghostls.providers.base import Snippet
+from ghostls.providers.base import ApproximateCounter, Snippet
 from ghostls.providers.local.provider import LocalProvider
 from ghostls.settings import ContextSettings, Settings
 
@@ -137,3 +137,15 @@ def test_the_prompt_never_exceeds_the_window(tiny_provider, lines, other, at, co
     assert prompt.token_count == tiny_provider.counter.count(prompt.text)
     assert prompt.token_count + max_new <= context_size
     engine.close()
+
+
+def test_context_share_caps_the_budget_offered():
+    many = [Snippet(f"def f{i}(x):\n    return x + {i}\n", "definition", f"/w/m{i}.py", 0, 1) for i in range(40)]
+    slot = SourceSlot(Fixed("definition", many), lambda s: 1000, lambda s: True)
+    full = ContextEngine([slot], lambda: ContextSettings(), lambda: None, prompt_budget=lambda: 1000)
+    small = ContextEngine([slot], lambda: ContextSettings(context_share=0.1), lambda: None, prompt_budget=lambda: 1000)
+    counter = ApproximateCounter()  # what the engine counts with when no model is loaded
+    used = [sum(counter.count(s.text) + counter.count(s.path) + 4 for s in e(REQUEST, 500)) for e in (full, small)]
+    assert used[1] <= 100 < used[0] <= 500
+    full.close()
+    small.close()
