@@ -133,3 +133,24 @@ def test_names_defined_in_the_file_itself_are_not_fetched_from_elsewhere(tmp_pat
         assert all(s.path != str(root / "other.py") for s in got)
     finally:
         index.close()
+
+
+def test_the_similar_code_corpus_follows_the_index(tmp_path):
+    from ghostls.context.service import CorpusFeeder
+    from ghostls.indexing.workspace import Workspaces
+
+    root, index = workspace(tmp_path, {"a.py": "def alpha():\n    return 1\n", "b.py": "def beta():\n    return 2\n"})
+    try:
+        workspaces = Workspaces()
+        workspaces.add(index)
+        corpus = WindowCorpus()
+        feeder = CorpusFeeder(corpus, lambda: workspaces)
+        assert feeder.sync(workspaces) == 2 and sorted(corpus.paths()) == [str(root / "a.py"), str(root / "b.py")]
+        assert feeder.sync(workspaces) == 0  # nothing changed, nothing re-read
+        (root / "a.py").write_text("def alpha_renamed():\n    return 10\n")
+        (root / "b.py").unlink()
+        index.refresh([str(root / "a.py"), str(root / "b.py")])
+        assert feeder.sync(workspaces) == 2 and corpus.paths() == [str(root / "a.py")]
+        assert "alpha_renamed" in corpus.bm25().windows[0].text
+    finally:
+        index.close()
