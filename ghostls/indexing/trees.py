@@ -1,7 +1,8 @@
 """Syntax trees of open documents, kept current edit by edit (what the server calls ``trees``).
 
-Each edit is applied to the old tree at once (``Tree.edit``, cheap); the re-parse that reuses the
-edited tree happens on the next ``get``, so a burst of keystrokes costs one parse.  Closed documents
+Each edit is applied to (a copy of) the old tree at once (``Tree.edit``, cheap); the re-parse that
+reuses the edited tree happens on the next ``get``, so a burst of keystrokes costs one parse.
+Trees handed out are never modified afterwards, so callers may read them on any thread.  Closed documents
 are dropped.  ``get`` may be called from any thread.
 """
 
@@ -70,9 +71,13 @@ class DocumentTrees:
         if entry is None or entry.doc is not doc:
             return
         with entry.lock:
-            entry.tree.edit(start_byte=edit.start_byte, old_end_byte=edit.old_end_byte,
-                            new_end_byte=edit.new_end_byte, start_point=edit.start_point,
-                            old_end_point=edit.old_end_point, new_end_point=edit.new_end_point)
+            # Edit a copy (cheap: nodes are shared): a tree handed out by ``get`` may be in use on
+            # another thread and must never change under it.
+            tree = entry.tree.copy()
+            tree.edit(start_byte=edit.start_byte, old_end_byte=edit.old_end_byte,
+                      new_end_byte=edit.new_end_byte, start_point=edit.start_point,
+                      old_end_point=edit.old_end_point, new_end_point=edit.new_end_point)
+            entry.tree = tree
             entry.source = _encode(doc.text)
             entry.stale = True
         if self.on_change is not None:

@@ -99,7 +99,8 @@ class WorkspaceIndex:
         for cand in walk(self.root, self.exclude):
             present.add(cand.path)
             old = known.get(cand.path)
-            if old is not None and old[0] == cand.size and old[1] == cand.mtime_ns:
+            if old is not None and old[0] == cand.size and old[1] == cand.mtime_ns and (
+                    (old[2] == "too-large") == (cand.size > self.max_bytes)):  # the size limit may have changed
                 stats.unchanged += 1
                 continue
             todo.append(cand)

@@ -163,3 +163,15 @@ def test_database_lives_in_the_cache_per_workspace(tmp_path: Path, isolated_cach
     a, b = database_path(str(tmp_path / "one")), database_path(str(tmp_path / "two"))
     assert a.parent == isolated_cache / "index" and a != b
     assert database_path(str(tmp_path / "one"), str(tmp_path / "elsewhere")).parent == tmp_path / "elsewhere" / "index"
+
+
+def test_a_new_size_limit_rechecks_skipped_and_indexed_files(tmp_path: Path, make_index) -> None:
+    root = write_tree(tmp_path / "w", {"big.py": "def big(): pass\n" + "#" * 3000, "small.py": "def small(): pass\n"})
+    first = make_index(root, max_file_kb=2)
+    assert first.build().skipped == {"too-large": 1}
+    first.close()
+    larger = make_index(root, max_file_kb=8)
+    assert larger.build().parsed == 1 and larger.lookup("big")
+    larger.close()
+    smaller = make_index(root, max_file_kb=2)
+    assert smaller.build().skipped == {"too-large": 1} and smaller.lookup("big") == []

@@ -132,12 +132,13 @@ def register(server: GhostServer) -> None:
     server.settings_listeners.append(settings_changed)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def document_symbol(ls: GhostServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    async def document_symbol(ls: GhostServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
         uri = params.text_document.uri
-        definitions = service.document_definitions(uri)
+        doc = ls.documents.get(uri)
+        definitions = await asyncio.to_thread(service.document_definitions, uri)
         if definitions is None:
-            definitions = ls.index.definitions_in(uri_to_path(uri))  # type: ignore[attr-defined]
-        return to_document_symbols(ls.documents.get(uri), definitions)
+            definitions = await asyncio.to_thread(ls.index.definitions_in, uri_to_path(uri))  # type: ignore
+        return to_document_symbols(doc, definitions)
 
     @server.feature(types.WORKSPACE_SYMBOL)
     async def workspace_symbol(ls: GhostServer, params: types.WorkspaceSymbolParams) -> list[types.WorkspaceSymbol]:
