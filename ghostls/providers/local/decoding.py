@@ -84,22 +84,44 @@ Forward = Callable[[list[int], Any], tuple[Any, Any]]
 Keep = Callable[[list[int], Any], None]
 
 
-def lookup_draft(tokens: Sequence[int], max_draft: int, max_ngram: int = 3,
-                 window: int = 4096) -> list[int]:
+class DraftIndex:
     """Prompt-lookup drafting: the tokens that followed the latest earlier occurrence of the
-    last n-gram (longest n first).  Code repeats itself a lot; copies are cheap to verify."""
-    if max_draft <= 0 or len(tokens) < 2:
-        return []
-    start = max(0, len(tokens) - window)
-    for n in range(min(max_ngram, len(tokens) - 1), 0, -1):
-        tail = list(tokens[-n:])
-        first = tail[0]
-        for i in range(len(tokens) - n - 1, start - 1, -1):
-            if tokens[i] == first and list(tokens[i:i + n]) == tail:
-                follow = list(tokens[i + n:i + n + max_draft])
+    last n-gram (longest n first).  Code repeats itself a lot; copies are cheap to verify.
+
+    Kept incrementally (n-gram -> where its latest two occurrences end), so a step costs a few
+    dictionary look-ups, not a scan of the prompt.
+    """
+
+    def __init__(self, tokens: Sequence[int], max_ngram: int = 3) -> None:
+        self.max_ngram = max_ngram
+        self.tokens: list[int] = []
+        self._ends: list[dict[tuple[int, ...], tuple[int, int]]] = [{} for _ in range(max_ngram + 1)]
+        self.extend(tokens)
+
+    def extend(self, new: Sequence[int]) -> None:
+        for token in new:
+            self.tokens.append(token)
+            end = len(self.tokens)
+            for n in range(1, min(self.max_ngram, end) + 1):
+                key = tuple(self.tokens[end - n:end])
+                table = self._ends[n]
+                previous = table.get(key)
+                table[key] = (end, previous[0] if previous else -1)
+
+    def draft(self, max_draft: int) -> list[int]:
+        end = len(self.tokens)
+        if max_draft <= 0 or end < 2:
+            return []
+        for n in range(min(self.max_ngram, end - 1), 0, -1):
+            found = self._ends[n].get(tuple(self.tokens[end - n:]))
+            if found is None:
+                continue
+            earlier = found[1] if found[0] == end else found[0]
+            if earlier > 0:
+                follow = self.tokens[earlier:earlier + max_draft]
                 if follow:
                     return follow
-    return []
+        return []
 
 
 class TextStreamer:
@@ -188,6 +210,7 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
         raise GenerationCancelled()
     cache = None
     fed: list[int] = []  # tokens whose key/values are in ``cache``
+    drafts = DraftIndex(prompt_ids) if draft_tokens > 0 and generator is None else None
     clean_exit = False
 
     def remaining_heal() -> str:
@@ -227,6 +250,8 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
                         finished = True
                         break
                     generated.append(token)
+                    if drafts is not None:
+                        drafts.extend((token,))
                     stats.generated_tokens = len(generated)
                     chunk = streamer.push(generated)
                     if chunk:
@@ -241,9 +266,8 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
                 last = generated[-1]
                 remaining = remaining_heal()
                 draft: list[int] = []
-                if draft_tokens > 0 and generator is None and not remaining:
-                    budget = min(draft_tokens, params.max_new_tokens - len(generated) - 1)
-                    draft = lookup_draft(fed + [last], budget) if budget > 0 else []
+                if drafts is not None and not remaining:
+                    draft = drafts.draft(min(draft_tokens, params.max_new_tokens - len(generated) - 1))
                 rows, cache = forward([last] + draft, cache)
                 fed.append(last)
                 fed.extend(draft)
