@@ -25,7 +25,7 @@ SNIFF_BYTES = 8192
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "bower_components", "vendor_cache"})
 _GENERATED_NAME = re.compile(
     r"(_pb2(_grpc)?\.pyi?|\.pb\.(go|cc|h)|\.min\.(js|mjs)|\.bundle\.js|[._]generated\.\w+|\.g\.dart|_string\.go)$")
-_GENERATED_MARK = re.compile(rb"(?i)(@generated\b|\bDO NOT EDIT\b|^// Code generated .* DO NOT EDIT\.$)", re.M)
+_GENERATED_MARKS = (b"@generated", b"do not edit")  # Go's "Code generated ... DO NOT EDIT.", Meta's @generated
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,8 @@ def skip_reason(path: str, head: bytes, size: int, max_bytes: int) -> str:
         return "too-large"
     if b"\x00" in head[:SNIFF_BYTES]:
         return "binary"
-    if _GENERATED_NAME.search(os.path.basename(path)) or _GENERATED_MARK.search(head[:1024]):
+    top = head[:1024].lower()
+    if _GENERATED_NAME.search(os.path.basename(path)) or any(mark in top for mark in _GENERATED_MARKS):
         return "generated"
     return ""
 
