@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import base64
 import keyword
-import zlib
 import math
 import re
 import time
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ghostls.views.eager import attention_modules
 from ghostls.views.tokens import Locate, Tokenization, lsp_range
@@ -127,10 +128,9 @@ def run_attention(model: Any, ids: list[int], queries: list[int], options: Atten
     if not modules:
         raise AttentionError(f"found no attention layers in {type(model).__name__}")
     config = model.config
-    n_heads = int(getattr(config, "num_attention_heads", None) or getattr(config, "n_head"))
+    n_heads = int(getattr(config, "num_attention_heads", None) or config.n_head)
     layers = _validate(options.layers, len(modules), "layer")
     heads = _validate(options.heads, n_heads, "head")
-    n = len(ids)
     q_index = torch.tensor(queries, dtype=torch.long)
     state: dict[str, Any] = {"matrix": None, "count": 0}
     stats: list[HeadStats] = []
@@ -232,13 +232,13 @@ def top_keys(matrix: Any, queries: list[int], k: int) -> list[dict[str, Any]]:
     rows = matrix[torch.tensor(queries, dtype=torch.long)]
     values, indices = rows.topk(k, dim=-1)
     return [{"query": q, "keys": [int(i) for i in idx], "weights": [round(float(v), 5) for v in val]}
-            for q, idx, val in zip(queries, indices.tolist(), values.tolist())]
+            for q, idx, val in zip(queries, indices.tolist(), values.tolist(), strict=False)]
 
 
 def line_rollup(key_mass: Sequence[float], spans: Sequence[tuple[int, int]], line_of: Any) -> dict[int, float]:
     """Sum per-token mass by the source line each token starts on."""
     out: dict[int, float] = {}
-    for mass, (start, _end) in zip(key_mass, spans):
+    for mass, (start, _end) in zip(key_mass, spans, strict=False):
         line = line_of(start)
         out[line] = out.get(line, 0.0) + float(mass)
     return out

@@ -17,7 +17,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_twins: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_twins: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 

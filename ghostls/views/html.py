@@ -15,7 +15,7 @@ from typing import Any
 KINDS = ("tokens", "attention", "positions", "why")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _asset(name: str) -> str:
     return resources.files("ghostls.views").joinpath("assets", name).read_text(encoding="utf-8")
 

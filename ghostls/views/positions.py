@@ -111,7 +111,7 @@ def positional_view(model: Any, context_window: int, selection_tokens: int | Non
             "ropeType": rope.get("rope_type", "default") if isinstance(rope, dict) else "default",
             "pairs": [{"pair": i, "frequency": float(f"{float(f):.6g}"), "wavelength": float(f"{w:.6g}"),
                        "turnsInContext": float(f"{context_window / w:.6g}")}
-                      for i, (f, w) in enumerate(zip(inv_freq.tolist(), wavelengths))],
+                      for i, (f, w) in enumerate(zip(inv_freq.tolist(), wavelengths, strict=False))],
             "pairsLongerThanContext": sum(1 for w in wavelengths if w > context_window),
         })
     return out

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 Locate = Callable[[int], tuple[int, int]]
 _BYTE_FALLBACK = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -33,7 +34,7 @@ def byte_decoder() -> dict[str, int]:
             bs.append(b)
             cs.append(256 + n)
             n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
+    return {chr(c): b for b, c in zip(bs, cs, strict=False)}
 
 
 @dataclass
@@ -92,9 +93,9 @@ def tokenize(tokenizer: Any, text: str) -> Tokenization:
     pieces = tokenizer.convert_ids_to_tokens(ids)
     specials = special_ids(tokenizer)
     added = getattr(tokenizer, "added_tokens_decoder", {}) or {}
-    datas = [_piece_bytes(p, i, tokenizer, added) for p, i in zip(pieces, ids)]
+    datas = [_piece_bytes(p, i, tokenizer, added) for p, i in zip(pieces, ids, strict=False)]
     tokens = [Token(id=i, piece=p, text=tokenizer.decode([i]), data=d or b"", special=i in specials)
-              for i, p, d in zip(ids, pieces, datas)]
+              for i, p, d in zip(ids, pieces, datas, strict=False)]
     if all(d is not None for d in datas) and b"".join(datas) == text.encode("utf-8"):  # type: ignore[arg-type]
         _spans_from_bytes(text, tokens)
         method = "bytes"

@@ -9,7 +9,8 @@ the one the decoder produced; the probabilities are those of this re-tokenizatio
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ghostls.views.eager import attention_modules
 from ghostls.views.tokens import tokenize
@@ -71,8 +72,9 @@ def why_view(model: Any, tokenizer: Any, prompt_text: str, segments: Sequence[An
     for i, t in enumerate(gtz.tokens):
         tokens.append({"index": i, "id": t.id, "text": t.text, "group": t.group,
                        "probability": round(float(chosen[i]), 5),
-                       "alternatives": [{"id": int(j), "text": tokenizer.decode([int(j)]), "probability": round(float(p), 5)}
-                                        for j, p in zip(top.indices[i].tolist(), top.values[i].tolist())],
+                       "alternatives": [{"id": int(j), "text": tokenizer.decode([int(j)]),
+                                         "probability": round(float(p), 5)}
+                                        for j, p in zip(top.indices[i].tolist(), top.values[i].tolist(), strict=True)],
                        "segmentMass": [round(float(v), 5) for v in to_prompt[i]],
                        "generatedMass": round(float(to_generated[i]), 5)})
     mean_mass = to_prompt.mean(0)

@@ -89,7 +89,7 @@ def test_head_statistics_match_reference(run: dict[str, Any]) -> None:
         rows = ref[s.layer, s.head][queries]
         entropy = np.mean([A.entropy_of(r) for r in rows])
         sink = rows[:, 0].mean()
-        distance = np.mean([sum(p * (q - k) for k, p in enumerate(r)) for q, r in zip(queries, rows)])
+        distance = np.mean([sum(p * (q - k) for k, p in enumerate(r)) for q, r in zip(queries, rows, strict=False)])
         assert s.entropy == pytest.approx(entropy, abs=1e-4)
         assert s.sink_mass == pytest.approx(sink, abs=1e-5)
         assert s.mean_distance == pytest.approx(distance, abs=1e-3)

@@ -112,6 +112,7 @@ def test_why_page(driver: Path, tiny_llama: Any, tiny_tokenizer: Any) -> None:
     segments = (Segment("prefix", 12, 12 + len(prefix)), Segment("suffix", text.index("<fim_suffix>") + 12,
                                                                  text.index("<fim_middle>")))
     view = why_view(eager_twin(tiny_llama), tiny_tokenizer, text, segments, "3.14 * r * r")
-    report = open_page(driver, "why", render_page("why", view, "Why · area.py"), "#generated .tok", "#segments tbody tr")
+    report = open_page(driver, "why", render_page("why", view, "Why · area.py"), "#generated .tok",
+                       "#segments tbody tr")
     assert report["counts"]["#generated .tok"] == len(view["generated"]["tokens"])
     assert report["counts"]["#segments tbody tr"] == 2

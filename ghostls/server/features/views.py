@@ -8,7 +8,8 @@ worker thread; their :class:`ViewError` comes back as an InvalidParams error wit
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ghostls.providers.base import ProviderError
 from ghostls.server.app import GhostServer
