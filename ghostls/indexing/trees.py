@@ -78,7 +78,9 @@ class DocumentTrees:
                       new_end_byte=edit.new_end_byte, start_point=edit.start_point,
                       old_end_point=edit.old_end_point, new_end_point=edit.new_end_point)
             entry.tree = tree
-            entry.source = _encode(doc.text)
+            # Splice the bytes rather than re-encode the whole text (the source tracks every edit).
+            inserted = _encode(doc.text[edit.start_offset:edit.new_end_offset])
+            entry.source = entry.source[:edit.start_byte] + inserted + entry.source[edit.old_end_byte:]
             entry.stale = True
         if self.on_change is not None:
             self.on_change(doc)

@@ -61,6 +61,7 @@ def test_incremental_parse_equals_fresh_parse(changes, encoding, read_between) -
     assert got_spec is spec
     assert _sexp(tree) == _sexp(parse(doc.text, spec))  # type: ignore[arg-type]
     assert tree.root_node.end_byte == len(doc.text.encode("utf-8"))
+    assert trees.source(doc.uri) == doc.text.encode("utf-8")
 
 
 def test_full_replacement_and_close_drop_the_tree() -> None:
