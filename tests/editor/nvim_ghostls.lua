@@ -14,24 +14,17 @@ end
 
 local ok, err = pcall(function()
   local timeout = tonumber(env.GHOSTLS_TIMEOUT_MS or "120000")
+  -- The README's init.lua block, verbatim (GHOSTLS_CONFIG), with this test's interpreter and model.
+  local settings = vim.json.decode(env.GHOSTLS_SETTINGS)
+  vim.g.ghostls_python = env.GHOSTLS_PYTHON
+  vim.g.ghostls_settings = settings
+  dofile(env.GHOSTLS_CONFIG)
+  local exit_code
+  vim.lsp.config("ghostls", { on_exit = function(code) exit_code = code end }) -- merged into the README's
+
   vim.cmd.edit(vim.fn.fnameescape(env.GHOSTLS_FILE))
   local buf = vim.api.nvim_get_current_buf()
   step("filetype", vim.bo[buf].filetype)
-
-  -- The configuration a user puts in init.lua (see the README), with the test's model directory.
-  local settings = vim.json.decode(env.GHOSTLS_SETTINGS)
-  local exit_code
-  vim.lsp.config("ghostls", {
-    on_exit = function(code) exit_code = code end,
-    cmd = { env.GHOSTLS_PYTHON, "-m", "ghostls", "serve" },
-    filetypes = { "python" },
-    root_markers = { ".git", "pyproject.toml" },
-    init_options = settings,
-    settings = { ghostls = settings },
-  })
-  vim.lsp.enable("ghostls")
-  -- vim.lsp.enable attaches on FileType; the buffer is already open, so fire it again.
-  vim.api.nvim_exec_autocmds("FileType", { buffer = buf })
 
   local client
   vim.wait(timeout, function()
@@ -61,6 +54,19 @@ local ok, err = pcall(function()
     context = { triggerKind = 1 },
   })
   step("inline", inline)
+
+  -- What a user types: go to the end of the line in insert mode ("A") and press the README's
+  -- <M-l>; ghostls_accept() asks again and inserts the first suggestion at the cursor.  ("x"
+  -- runs the keys now and then leaves insert mode, as <Esc> would; the reply comes after.)
+  local before = vim.api.nvim_buf_get_lines(buf, line, line + 1, false)[1]
+  assert(#before == character, "the completion position is not the end of its line")
+  vim.api.nvim_win_set_cursor(0, { line + 1, 0 })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("A<M-l>", true, false, true), "x", false)
+  assert(vim.wait(timeout, function()
+    return vim.api.nvim_buf_get_lines(buf, line, line + 1, false)[1] ~= before
+  end, 20), "ghostls_accept() inserted nothing")
+  step("accepted", vim.api.nvim_buf_get_lines(buf, 0, -1, false))
+  step("cursor", vim.api.nvim_win_get_cursor(0))
 
   local function execute(name, args)
     return request("workspace/executeCommand", { command = name, arguments = { args } })

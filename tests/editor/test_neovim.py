@@ -25,6 +25,7 @@ from ghostls.providers.factory import create_provider
 from ghostls.settings import parse_settings
 
 DRIVER = Path(__file__).with_name("nvim_ghostls.lua")
+README = Path(__file__).resolve().parents[2] / "editor-client" / "README.md"
 
 SOURCE = '''import math
 
@@ -61,7 +62,15 @@ def expected_completion(model_dir: Path, text: str, settings: dict) -> str:
     return result.items[0].text if result.items else ""
 
 
+def readme_neovim_config() -> str:
+    """The first ```lua block of the README's Neovim section: the configuration users copy."""
+    section = README.read_text().split("\n## Neovim", 1)[1]
+    return section.split("```lua\n", 1)[1].split("\n```", 1)[0]
+
+
 def run_neovim(nvim: str, tmp_path: Path, settings: dict) -> dict:
+    config = tmp_path / "init_ghostls.lua"
+    config.write_text(readme_neovim_config())
     source = tmp_path / "circle.py"
     source.write_text(SOURCE)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")  # the root marker
@@ -69,7 +78,7 @@ def run_neovim(nvim: str, tmp_path: Path, settings: dict) -> dict:
     env = {**os.environ, "GHOSTLS_PYTHON": sys.executable, "GHOSTLS_FILE": str(source),
            "GHOSTLS_SETTINGS": json.dumps(settings), "GHOSTLS_LINE": str(LINE),
            "GHOSTLS_CHARACTER": str(CHARACTER), "GHOSTLS_RESULT": str(result_file),
-           "GHOSTLS_TIMEOUT_MS": "120000", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "GHOSTLS_TIMEOUT_MS": "120000", "GHOSTLS_CONFIG": str(config), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
     proc = subprocess.run([nvim, "--headless", "--clean", "-l", str(DRIVER)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=240)
@@ -104,6 +113,12 @@ def test_neovim_lsp_client_gets_inline_completions_and_runs_a_command(
     assert expected, "the in-process pipeline produced no text for this prompt"
     assert [item["insertText"] for item in items] == [expected]
     assert items[0]["range"]["start"] == {"line": LINE, "character": CHARACTER}
+    # The README's ghostls_accept() inserted it at the cursor and left the cursor after it.
+    accepted_line = SOURCE.split("\n")[LINE] + expected.split("\n")[0]
+    assert result["accepted"][LINE] == accepted_line
+    assert result["accepted"][:LINE] == SOURCE.split("\n")[:LINE]
+    # Back in normal mode (the keys ended insert mode), the cursor sits on the last inserted character.
+    assert "\n" in expected or result["cursor"] == [LINE + 1, len(accepted_line.encode()) - 1]
 
     status = result["status"]
     assert status["provider"]["state"] == "ready"
