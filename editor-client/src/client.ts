@@ -22,6 +22,8 @@ export interface ClientHooks {
   onProgress: (value: ProgressValue) => void;
   /** The server died on its own (not through stop()). */
   onUnexpectedStop: () => void;
+  /** vscode-languageclient restarted it after such a stop. */
+  onRecovered: () => void;
 }
 
 /**
@@ -81,9 +83,14 @@ export async function startLanguageClient(plan: LaunchPlan, hooks: ClientHooks):
   const client = new LanguageClient('ghostls', 'ghostls', serverOptions, clientOptions);
   client.registerFeature(new ProgressToStatusBar(client, hooks.onProgress));
   let stopping = false;
+  let crashed = false;
   client.onDidChangeState((event) => {
     if (event.newState === State.Stopped && !stopping) {
+      crashed = true;
       hooks.onUnexpectedStop();
+    } else if (event.newState === State.Running && crashed) {
+      crashed = false;
+      hooks.onRecovered();
     }
   });
   await client.start();

@@ -38,6 +38,8 @@ async function activeInterpreter(): Promise<string | undefined> {
   return resolved?.executable.uri?.fsPath;
 }
 
+let running: ServerSupervisor | undefined;
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('ghostls', { log: true });
   const log: Logger = {
@@ -64,7 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   render();
 
-  let supervisor: ServerSupervisor;
+  let supervisor: ServerSupervisor; // declared first: refreshStatus and onProgress use it
   const refreshStatus = async (): Promise<void> => {
     try {
       render(stateFromStatus(await supervisor.client?.execute('ghostls.status', {})));
@@ -80,7 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       render(next);
     }
   };
-  supervisor = new ServerSupervisor({
+  supervisor = running = new ServerSupervisor({
     lookup: () => ({
       setting: config().get<string>('python', ''),
       workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
@@ -93,6 +95,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       settings,
       onProgress,
       onUnexpectedStop: () => render({ kind: 'error', message: 'the server stopped; see the logs, then Restart Server' }),
+      onRecovered: () => void refreshStatus(),
     }),
     onState: render,
     showError: (message, ...actions) => host.showError(message, ...actions),
@@ -135,7 +138,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeTextDocument((event) => {
       if (event.contentChanges.length > 0) host.clearDecorations(event.document.uri.toString());
     }),
-    { dispose: () => void supervisor.stop() },
   );
   log.info(`ghostls extension ${String(context.extension.packageJSON.version)}: ${COMMANDS.length} commands.`);
 
@@ -150,4 +152,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   void restart('activation');
 }
 
-export function deactivate(): void {}
+/** VS Code waits for this promise: the server gets shutdown/exit instead of being killed. */
+export function deactivate(): Promise<void> | undefined {
+  return running?.stop();
+}
