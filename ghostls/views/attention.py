@@ -235,15 +235,6 @@ def top_keys(matrix: Any, queries: list[int], k: int) -> list[dict[str, Any]]:
             for q, idx, val in zip(queries, indices.tolist(), values.tolist(), strict=False)]
 
 
-def line_rollup(key_mass: Sequence[float], spans: Sequence[tuple[int, int]], line_of: Any) -> dict[int, float]:
-    """Sum per-token mass by the source line each token starts on."""
-    out: dict[int, float] = {}
-    for mass, (start, _end) in zip(key_mass, spans, strict=False):
-        line = line_of(start)
-        out[line] = out.get(line, 0.0) + float(mass)
-    return out
-
-
 def identifier_rollup(text: str, key_mass: Sequence[float], spans: Sequence[tuple[int, int]], limit: int = 50
                       ) -> list[dict[str, Any]]:
     """Attention mass per identifier: each occurrence gets the mass of the tokens it overlaps."""
@@ -278,21 +269,25 @@ def summarize(result: AttentionResult, tz: Tokenization, *, base: int, locate: L
     spans = [(t.start, t.end) for t in tz.tokens]
     q_index = torch.tensor(result.queries, dtype=torch.long)
     key_mass = matrix[q_index].mean(0).tolist()
-    line_of = lambda offset: locate(base + offset)[0]  # noqa: E731
-    lines = line_rollup(key_mass, spans, line_of)
-    line_numbers = sorted(lines)
-    per_head_lines = []
-    for layer in result.layers:
-        per_head_lines.append([[round(v, 3) for v in _ordered(line_rollup(result.head_key_mass[(layer, h)].tolist(),
-                                                                          spans, line_of), line_numbers)]
-                               for h in result.heads])
+    token_lines = [locate(base + start)[0] for start, _ in spans]
+    line_numbers = sorted(set(token_lines))
+    # token -> line as a one-hot matrix: every head's per-line roll-up is one matrix product
+    slot = {ln: i for i, ln in enumerate(line_numbers)}
+    onehot = torch.zeros(len(spans), len(line_numbers))
+    onehot[torch.arange(len(spans)), torch.tensor([slot[ln] for ln in token_lines], dtype=torch.long)] = 1.0
+    lines = dict(zip(line_numbers, (torch.tensor(key_mass) @ onehot).tolist(), strict=True))
+    per_head = torch.stack([result.head_key_mass[(layer, h)] for layer in result.layers for h in result.heads])
+    per_head_lines = (per_head.float() @ onehot).view(len(result.layers), len(result.heads), -1)
+    per_head_lines = [[[round(v, 3) for v in row] for row in layer] for layer in per_head_lines.tolist()]
+    query_set = set(result.queries)
+    line_spans = _line_spans(tz.text, base, locate(base)[0])
     identifiers = identifier_rollup(tz.text, key_mass, spans)
     return {
         "model": {"layers": result.n_layers, "heads": result.n_heads},
         "options": {"layers": result.layers, "heads": result.heads, "aggregation": options.aggregation,
                     "excludeSinks": options.exclude_sinks, "topK": options.top_k},
         "tokens": [{"index": i, "id": t.id, "text": t.text, "group": t.group,
-                    "query": i in set(result.queries), "context": t.end <= selection_start,
+                    "query": i in query_set, "context": t.end <= selection_start,
                     "keyMass": round(key_mass[i], 5)} for i, t in enumerate(tz.tokens)],
         "groups": [{"text": tz.text[g.start:g.end], "tokens": g.tokens,
                     "range": lsp_range(locate, base + g.start, base + g.end)} for g in tz.groups],
@@ -303,7 +298,7 @@ def summarize(result: AttentionResult, tz: Tokenization, *, base: int, locate: L
         "matrix": matrix_payload(matrix, result.queries, options.matrix_max),
         "topKeys": top_keys(matrix, result.queries, options.top_k),
         "lines": [{"line": ln, "mass": round(lines[ln], 5),
-                   "range": lsp_range(locate, *_line_span(tz.text, base, locate, ln))} for ln in line_numbers],
+                   "range": lsp_range(locate, *line_spans[ln])} for ln in line_numbers],
         "lineMassByHead": {"layers": result.layers, "heads": result.heads, "lines": line_numbers,
                            "values": per_head_lines},
         "identifiers": [{"name": e["name"], "mass": round(e["mass"], 5), "count": len(e["occurrences"]),
@@ -313,17 +308,13 @@ def summarize(result: AttentionResult, tz: Tokenization, *, base: int, locate: L
     }
 
 
-def _ordered(values: dict[int, float], keys: list[int]) -> list[float]:
-    return [values.get(k, 0.0) for k in keys]
-
-
-def _line_span(text: str, base: int, locate: Locate, line: int) -> tuple[int, int]:
-    """Code-point span (document offsets) of ``line`` clipped to the analysed text."""
-    first_line = locate(base)[0]
-    lines = text.split("\n")
-    index = line - first_line
-    start = sum(len(x) + 1 for x in lines[:index])
-    return base + start, base + start + len(lines[index])
+def _line_spans(text: str, base: int, first_line: int) -> dict[int, tuple[int, int]]:
+    """Document line -> its code-point span (document offsets), clipped to the analysed text."""
+    spans, start = {}, 0
+    for i, line in enumerate(text.split("\n")):
+        spans[first_line + i] = (base + start, base + start + len(line))
+        start += len(line) + 1
+    return spans
 
 
 def entropy_of(row: Sequence[float]) -> float:
