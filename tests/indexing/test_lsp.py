@@ -31,9 +31,13 @@ async def _wait_for_index(client) -> None:
         await client.wait_for_notification("$/progress")
 
 
-async def test_workspace_and_document_symbols(tmp_path: Path, tiny_model_dir: Path, isolated_cache: Path) -> None:
+async def test_workspace_and_document_symbols(tmp_path: Path, isolated_cache: Path) -> None:
     root = write_tree(tmp_path / "ws", FILES)
-    async with lsp_session({"model": str(tiny_model_dir)}, root=root) as client:
+    # The index needs no model: an empty model directory makes the provider fail at once (the user is
+    # told so) instead of loading weights this test does not use.
+    no_model = tmp_path / "no-model"
+    no_model.mkdir()
+    async with lsp_session({"model": str(no_model)}, root=root) as client:
         await _wait_for_index(client)
         reports = next(r for r in client.progress_reports.values()
                        if any(isinstance(x, types.WorkDoneProgressBegin) for x in r))
