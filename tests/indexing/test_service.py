@@ -56,3 +56,13 @@ def test_service_builds_follows_open_documents_and_disk(tmp_path: Path) -> None:
         assert service.index.folders == [] and service.index.lookup("delta") == []
     finally:
         service.close()
+
+
+def test_the_server_index_offers_every_symbol_index_method() -> None:
+    from ghostls.indexing.model import SymbolIndex
+    from ghostls.indexing.workspace import WorkspaceIndex, Workspaces
+
+    wanted = {name for name in vars(SymbolIndex) if not name.startswith("_")}
+    assert wanted == {"lookup", "lookup_prefix", "definitions_in", "imports_of", "imported_definitions", "read_source"}
+    for cls in (Workspaces, WorkspaceIndex):
+        assert all(callable(getattr(cls, name, None)) for name in wanted), cls
