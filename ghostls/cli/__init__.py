@@ -15,6 +15,7 @@ SUBCOMMANDS = [
     "ghostls.cli.prompt",
     "ghostls.cli.schema",
     "ghostls.cli.index",
+    "ghostls.cli.explain",
     "ghostls.cli.replay",
     "ghostls.cli.explain",
 ]

@@ -83,6 +83,7 @@ def propose_edit(action_name: str, request: SelectionRequest, provider: Provider
     if action is None:
         raise ExplainError(f"unknown edit action {action_name!r} (known: {', '.join(ACTIONS)})")
     check(request, needs_grammar=True)
+    label = action.title.removeprefix("ghostls: ")
     spec = request.spec
     assert spec is not None
     start, end = whole_lines(request.text, request.start, request.end)
@@ -93,16 +94,17 @@ def propose_edit(action_name: str, request: SelectionRequest, provider: Provider
     problems = [f"line {d.line + 1}: {d.message}" + (f" [{d.source}]" if d.source else "")
                 for d in request.diagnostics]
     task = instruction(action, spec.name, problems)
+    original = request.text[start:end]
+    max_new_tokens = _edit_tokens(provider, original, max_new_tokens, label)
     budget = _budget(provider, max_new_tokens)
     packed = pack(provider, lines_request, pieces, budget,
                   lambda shown, kept, lines: edit_messages(lines_request, shown, kept, lines, rel, task),
                   allow_truncation=False)
     if packed is None:
-        raise ExplainError(f"{action.title}: the selection is larger than the model's context budget "
+        raise ExplainError(f"{label}: the selection is larger than the model's context budget "
                            f"({budget} tokens); select less, or raise 'ghostls.contextSize'.", kind="too-large")
     reply = _generate(provider, packed, max_new_tokens, cancel, on_text)
-    original = request.text[start:end]
-    new_text = replacement_for(reply, original, spec, request.text, start, end, action.title)
+    new_text = replacement_for(reply, original, spec, request.text, start, end, label)
     outcome = _outcome(provider, packed, notes, started, t_context)
     return EditProposal(**vars(outcome), action=action.name, start=start, end=end, new_text=new_text, reply=reply)
 
@@ -116,6 +118,18 @@ def _context(request: SelectionRequest, provider: Provider, index: SymbolIndex |
     if may_send is not None:
         pieces = [p for p in pieces if may_send(p.path)]
     return pieces, notes
+
+
+def _edit_tokens(provider: Provider, original: str, limit: int, title: str) -> int:
+    """Room for the rewrite: about twice the selection (a docstring or a fix adds lines), within
+    ``limit``; the selection must fit twice (once in the prompt, once in the reply)."""
+    size = provider.counter.count(original)
+    want = min(limit, 2 * size + 200)
+    if size + want + MIN_PROMPT_BUDGET > provider.context_window:
+        raise ExplainError(f"{title}: the selection ({size} tokens) is larger than the model's context budget "
+                           f"({provider.context_window} tokens for the code, its rewrite and the instructions); "
+                           "select less, or raise 'ghostls.contextSize'.", kind="too-large")
+    return want
 
 
 def _budget(provider: Provider, max_new_tokens: int) -> int:
