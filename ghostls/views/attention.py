@@ -91,11 +91,12 @@ def head_statistics(weights: Any, queries: Any, sinks: Sequence[int] = (0,)) -> 
     the query rows ``queries`` (a LongTensor)."""
     import torch
 
+    queries = queries.to(weights.device)
     rows = weights[:, queries, :].float()  # h x q x n
     entropy = -(rows * torch.log(rows.clamp_min(1e-12))).sum(-1).mean(-1)
     sink = rows[:, :, list(sinks)].sum(-1).mean(-1)
     n = weights.shape[-1]
-    distance = (queries.view(-1, 1) - torch.arange(n).view(1, -1)).clamp_min(0).float()  # q x n
+    distance = (queries.view(-1, 1) - torch.arange(n, device=weights.device).view(1, -1)).clamp_min(0).float()
     mean_distance = (rows * distance).sum(-1).mean(-1)
     return entropy, sink, mean_distance
 
@@ -105,7 +106,7 @@ def rollout_step(total: Any, layer_mean: Any) -> Any:
     import torch
 
     n = layer_mean.shape[-1]
-    a = 0.5 * layer_mean + 0.5 * torch.eye(n, dtype=layer_mean.dtype)
+    a = 0.5 * layer_mean + 0.5 * torch.eye(n, dtype=layer_mean.dtype, device=layer_mean.device)
     a = a / a.sum(-1, keepdim=True)
     return a if total is None else a @ total
 
@@ -140,10 +141,10 @@ def run_attention(model: Any, ids: list[int], queries: list[int], options: Atten
     def reduce(layer: int, weights: Any) -> None:
         w = weights[0].detach().float()  # heads x n x n
         entropy, sink, distance = head_statistics(w, q_index)
-        for h in range(w.shape[0]):
-            stats.append(HeadStats(layer, h, float(entropy[h]), float(sink[h]), float(distance[h])))
+        for h, (e, s, d) in enumerate(zip(entropy.tolist(), sink.tolist(), distance.tolist(), strict=True)):
+            stats.append(HeadStats(layer, h, e, s, d))
         chosen = w[heads]
-        per_key = chosen[:, q_index, :].mean(1)  # chosen heads x n
+        per_key = chosen[:, q_index.to(w.device), :].mean(1).cpu()  # chosen heads x n
         for i, h in enumerate(heads):
             key_mass[(layer, h)] = per_key[i]
         if options.aggregation == "mean":

@@ -93,9 +93,14 @@ def _title(doc: Document, start: int, end: int) -> str:
 
 
 def _memory(model: Any, twin: Any) -> dict[str, Any]:
-    return {"weightsBytes": weight_bytes(model), "eagerTwinExtraBytes": extra_bytes(twin, model),
-            "eagerSharesWeights": twin is model or extra_bytes(twin, model) < weight_bytes(model) // 10,
-            "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    out = {"weightsBytes": weight_bytes(model), "eagerTwinExtraBytes": extra_bytes(twin, model),
+           "eagerSharesWeights": twin is model or extra_bytes(twin, model) < weight_bytes(model) // 10,
+           "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if getattr(model.device, "type", "cpu") == "cuda":
+        import torch
+
+        out["gpuPeakBytes"] = torch.cuda.max_memory_allocated(model.device)
+    return out
 
 
 # -- tokens -------------------------------------------------------------------------------------

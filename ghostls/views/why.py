@@ -51,7 +51,7 @@ def why_view(model: Any, tokenizer: Any, prompt_text: str, segments: Sequence[An
 
     def hook(mod: Any, args: Any, output: Any) -> None:
         w = output[1][0].detach().float()  # heads x n x n
-        acc["sum"] += w[:, n_p:, :].mean(0)
+        acc["sum"] += w[:, n_p:, :].mean(0).cpu()
         acc["layers"] += 1
 
     handles = [m.register_forward_hook(hook) for m in attention_modules(model)]
@@ -64,7 +64,7 @@ def why_view(model: Any, tokenizer: Any, prompt_text: str, segments: Sequence[An
     attn = acc["sum"] / max(1, acc["layers"])  # generated x all keys, rows sum to 1
     to_prompt = attn[:, :n_p] @ onehot  # generated x (segments + other)
     to_generated = attn[:, n_p:].sum(-1)
-    logits = out.logits[0, n_p - 1: n_p + n_g - 1].float()
+    logits = out.logits[0, n_p - 1: n_p + n_g - 1].float().cpu()
     probs = torch.softmax(logits, dim=-1)
     chosen = probs[torch.arange(n_g), torch.tensor(g_ids)]
     top = probs.topk(top_alternatives, dim=-1)
