@@ -57,6 +57,9 @@ async def test_workspace_and_document_symbols(tmp_path: Path, isolated_cache: Pa
             text_document=types.TextDocumentIdentifier(uri=geometry.as_uri())))
         assert [(s.name, [c.name for c in s.children or []]) for s in symbols] == [
             ("Circle", ["area"]), ("make_circle", [])]
+        area_symbol = symbols[0].children[0]  # type: ignore[index]
+        assert area_symbol.selection_range == types.Range(start=types.Position(line=6, character=8),
+                                                          end=types.Position(line=6, character=12))
 
         # An open document answers from its live tree, edits included, in UTF-16 columns.
         text = "class Émoji:\n    pass\n"

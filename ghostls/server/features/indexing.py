@@ -63,13 +63,26 @@ def to_document_symbols(doc: Document | None, definitions: Sequence[Definition])
     for d in sorted(definitions, key=lambda d: (d.start_line, d.start_col, -d.end_line, -d.end_col)):
         r = to_lsp_range(doc, d)
         symbol = types.DocumentSymbol(name=d.name or "?", kind=_KINDS.get(d.kind, types.SymbolKind.Variable),
-                                      range=r, selection_range=types.Range(start=r.start, end=r.start),
+                                      range=r, selection_range=_name_range(doc, d, r),
                                       detail=d.signature.splitlines()[0] if d.signature else None, children=[])
         while stack and (stack[-1][0].end_line, stack[-1][0].end_col) < (d.end_line, d.end_col):
             stack.pop()
         (stack[-1][1].children if stack else roots).append(symbol)  # type: ignore[union-attr]
         stack.append((d, symbol))
     return roots
+
+
+def _name_range(doc: Document | None, d: Definition, whole: types.Range) -> types.Range:
+    """The name inside the definition's first line (what editors highlight), else its start."""
+    first_line = d.signature.split("\n", 1)[0]
+    at = first_line.find(d.name) if d.name else -1
+    if at < 0 or d.end_line < d.start_line:
+        return types.Range(start=whole.start, end=whole.start)
+    start = to_lsp_position(doc, d.start_line, d.start_col + at)
+    end = to_lsp_position(doc, d.start_line, d.start_col + at + len(d.name))
+    if (end.line, end.character) > (whole.end.line, whole.end.character):
+        return types.Range(start=whole.start, end=whole.start)
+    return types.Range(start=start, end=end)
 
 
 def to_workspace_symbols(server: GhostServer, definitions: Sequence[Definition]) -> list[types.WorkspaceSymbol]:
