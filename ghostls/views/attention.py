@@ -70,6 +70,7 @@ class AttentionResult:
     head_stats: list[HeadStats]
     head_key_mass: dict[tuple[int, int], Any]  # (layer, head) -> mean attention per key over queries
     seconds: float
+    cpu_seconds: float = 0.0  # process CPU time of the pass (all threads): wall time without contention
 
 
 def _validate(values: tuple[int, ...] | None, count: int, what: str) -> list[int]:
@@ -169,7 +170,7 @@ def run_attention(model: Any, ids: list[int], queries: list[int], options: Atten
             reduce(index, weights)
 
         handles.append(module.register_forward_hook(hook))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         with torch.inference_mode():
             body = getattr(model, "base_model", model)
@@ -184,7 +185,7 @@ def run_attention(model: Any, ids: list[int], queries: list[int], options: Atten
         matrix = drop_sinks(matrix, (0,))
     return AttentionResult(n_layers=len(modules), n_heads=n_heads, layers=layers, heads=heads, queries=queries,
                            matrix=matrix.cpu(), head_stats=stats, head_key_mass=key_mass,
-                           seconds=time.perf_counter() - started)
+                           seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu_started)
 
 
 # -- compact, JSON-ready summaries --------------------------------------------------------------
@@ -305,7 +306,7 @@ def summarize(result: AttentionResult, tz: Tokenization, *, base: int, locate: L
         "identifiers": [{"name": e["name"], "mass": round(e["mass"], 5), "count": len(e["occurrences"]),
                          "ranges": [lsp_range(locate, base + a, base + b) for a, b, _ in e["occurrences"][:20]]}
                         for e in identifiers],
-        "timings": {"forwardSeconds": round(result.seconds, 4)},
+        "timings": {"forwardSeconds": round(result.seconds, 4), "forwardCpuSeconds": round(result.cpu_seconds, 4)},
     }
 
 

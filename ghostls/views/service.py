@@ -173,7 +173,7 @@ def attention_input(doc: Document, start: int, end: int, tokenizer: Any, max_tok
 
 def attention_view(doc: Document, start: int, end: int, provider: Any, settings: Settings,
                    params: dict[str, Any], query: tuple[int, int] | None = None) -> dict[str, Any]:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     model = _local_model(provider, "attention")
     options = attention_options(params, settings)
     include_context = params.get("includeContext", False)
@@ -198,8 +198,10 @@ def attention_view(doc: Document, start: int, end: int, provider: Any, settings:
     n = len(tz.tokens)
     data.update({"uri": doc.uri, "modelName": _model_label(provider),
                  "memory": {**_memory(model, twin), "attentionLayerBytes": result.n_heads * n * n * 4}})
-    data["timings"]["totalSeconds"] = round(time.perf_counter() - started, 4)
-    return _html("attention", data, params, "Attention · " + _title(doc, start, end))
+    page = _html("attention", data, params, "Attention · " + _title(doc, start, end))
+    data["timings"].update(totalSeconds=round(time.perf_counter() - started, 4),
+                           totalCpuSeconds=round(time.process_time() - cpu_started, 4))
+    return page
 
 
 # -- positions ----------------------------------------------------------------------------------
