@@ -60,7 +60,9 @@ def build_prompt(request: CompletionRequest, provider: Provider, settings: Setti
     budget = prompt_budget(settings, provider)
     counter = provider.counter
     context_tokens = sum(counter.count(s.text) for s in snippets)
-    parts = budget_parts(request.prefix, request.suffix, counter, budget - context_tokens,
+    # A prefix-only model never sees the suffix: its share goes to the prefix.
+    fim = getattr(getattr(provider, "profile", None), "supports_fim", True)
+    parts = budget_parts(request.prefix, request.suffix if fim else "", counter, budget - context_tokens,
                          path=request.path, language=request.language, snippets=snippets)
     prompt = provider.render(parts, budget)
     while prompt.token_count > budget + MARKER_RESERVE and (parts.prefix or parts.snippets):
