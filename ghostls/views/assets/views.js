@@ -217,8 +217,9 @@
 
   // -- positions -----------------------------------------------------------------------------
   function signedCanvas(spec, id) {
-    const q = b64(spec.data), s = Math.max(1, Math.floor(384 / Math.max(spec.rows, spec.cols)));
-    const canvas = el("canvas", { id: id, width: spec.cols * s, height: spec.rows * s });
+    const q = b64(spec.data);
+    const sx = Math.max(1, Math.floor(384 / spec.cols)), sy = Math.max(1, Math.floor(384 / spec.rows));
+    const canvas = el("canvas", { id: id, width: spec.cols * sx, height: spec.rows * sy });
     function paint() {
       const ctx = canvas.getContext("2d"), img = ctx.createImageData(spec.cols, spec.rows);
       const pos = css("--accent").split(",").map(Number), neg = css("--hot").split(",").map(Number);
@@ -241,7 +242,7 @@
       d.selection ? stat("selection occupies", "0-" + d.selection.tokens) : null)));
     if (d.kind === "learned" || d.kind === "sinusoidal") {
       const heat = signedCanvas(d.heatmap, "heatmap"), cos = signedCanvas(d.cosine, "cosine");
-      heat.addEventListener("mousemove", (ev) => { const s = heat.width / d.heatmap.cols; const r = Math.floor(ev.offsetY / s), c = Math.floor(ev.offsetX / s); if (r < d.positions.length && c < d.dims.length) showTip(ev, "position " + d.positions[r] + ", dim " + d.dims[c]); });
+      heat.addEventListener("mousemove", (ev) => { const r = Math.floor(ev.offsetY / (heat.height / d.heatmap.rows)), c = Math.floor(ev.offsetX / (heat.width / d.heatmap.cols)); if (r < d.positions.length && c < d.dims.length) showTip(ev, "position " + d.positions[r] + ", dim " + d.dims[c]); });
       heat.addEventListener("mouseleave", hideTip);
       cos.addEventListener("mousemove", (ev) => { const s = cos.width / d.cosine.cols; const r = Math.floor(ev.offsetY / s), c = Math.floor(ev.offsetX / s); if (r < d.positions.length && c < d.positions.length) showTip(ev, "cos(pos " + d.positions[r] + ", pos " + d.positions[c] + ") = " + fmt((b64(d.cosine.data)[r * d.cosine.cols + c] - 128) / 127, 3)); });
       cos.addEventListener("mouseleave", hideTip);
