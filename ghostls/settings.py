@@ -128,6 +128,20 @@ class ContextSettings:
 
 
 @dataclass(frozen=True)
+class FinetuneSettings:
+    adapter: str = _opt(
+        "", "LoRA adapter folder made by `ghostls finetune` to apply to the local model; empty for none. "
+        "Switching it takes effect without a restart.")
+    budget_minutes: float = _opt(10.0, "`ghostls finetune`: most minutes of training.", minimum=0.1, maximum=1440)
+    max_tokens: int = _opt(0, "`ghostls finetune`: most training tokens; 0 leaves only the time budget.",
+                           minimum=0, maximum=1_000_000_000)
+    held_out: float = _opt(0.2, "`ghostls finetune`: share of the workspace's bytes (whole files) kept out of "
+                           "training to measure on.", minimum=0.05, maximum=0.5)
+    lora_rank: int = _opt(16, "`ghostls finetune`: rank of the LoRA adapters.", minimum=1, maximum=256)
+    learning_rate: float = _opt(1e-3, "`ghostls finetune`: peak learning rate.", minimum=1e-6, maximum=1e-1)
+
+
+@dataclass(frozen=True)
 class Settings:
     provider: str = _opt("local", "Where suggestions come from.", enum=["local", "bedrock", "sagemaker"])
     model: str = _opt(
@@ -152,6 +166,7 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
+    finetune: FinetuneSettings = field(default_factory=FinetuneSettings)
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     "ghostls.cli.explain",
     "ghostls.cli.replay",
     "ghostls.cli.explain",
+    "ghostls.cli.finetune",
 ]
 
 

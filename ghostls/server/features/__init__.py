@@ -14,6 +14,7 @@ MODULES = [
     "ghostls.server.features.context",
     "ghostls.server.features.indexing",
     "ghostls.server.features.explain",
+    "ghostls.server.features.finetune",
 ]
 
 
