@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ghostls.completion.request import CompletionRequest
 from ghostls.context.rank import Candidate, drop_shown, fuse, layout_order, pack
@@ -63,11 +63,14 @@ def shown_window(request: CompletionRequest, lines: list[str], row: int, tokens:
 class ContextEngine:
     def __init__(self, slots: list[SourceSlot], settings: Callable[[], ContextSettings],
                  counter: Callable[[], TokenCounter | None], workers: int = 6,
-                 prompt_budget: Callable[[], int | None] = lambda: None) -> None:
+                 prompt_budget: Callable[[], int | None] = lambda: None,
+                 display_path: Callable[[str], str] = lambda path: path) -> None:
         self.slots = slots
         self.settings = settings
         self.counter = counter
         self.prompt_budget = prompt_budget  # the whole prompt's tokens, for ``context_share``
+        # How a file is named in the prompt (workspace-relative: shorter, and what models saw in training).
+        self.display_path = display_path
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ghostls-context")
         self._running: dict[str, Future] = {}
         self._lock = threading.Lock()
@@ -95,7 +98,8 @@ class ContextEngine:
         result.window = query.window
         ranked = self._run_sources(query, settings, result)
         t = time.perf_counter()
-        candidates = drop_shown(fuse(ranked), query.path, query.window)
+        candidates = [Candidate(replace(c.snippet, path=self.display_path(c.snippet.path)), c.score)
+                      for c in drop_shown(fuse(ranked), query.path, query.window)]
         counter = self.counter() or ApproximateCounter()
         kept = pack(candidates, counter, budget_tokens)
         result.candidates = candidates

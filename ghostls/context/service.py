@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -125,7 +126,13 @@ def engine_for_server(server: Any) -> ContextEngine:
         provider = server.providers.provider
         return prompt_budget(server.settings, provider) if provider is not None else None
 
-    engine = ContextEngine(slots, lambda: server.settings.context, counter, prompt_budget=prompt_tokens)
+    def display_path(path: str) -> str:
+        owner = getattr(getattr(server, "index", None), "owner", None)
+        folder = owner(path) if owner is not None else None
+        return os.path.relpath(path, folder.root) if folder is not None else path
+
+    engine = ContextEngine(slots, lambda: server.settings.context, counter, prompt_budget=prompt_tokens,
+                           display_path=display_path)
     engine.corpus = corpus  # type: ignore[attr-defined]
     engine.feeder = feeder  # type: ignore[attr-defined]
     engine.recent = recent  # type: ignore[attr-defined]

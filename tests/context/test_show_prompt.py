@@ -74,12 +74,12 @@ def check_prompt_with_context(answer: dict, root: Path) -> None:
     # The segments tile the prompt text, in order.
     assert "".join(text[s["start"]:s["end"]] for s in segments) == text
     definition = next(s for s in segments if s["source"] == "definition")
-    assert definition["path"] == str(root / "pkg" / "headers.py") and definition["startLine"] == 3
+    assert definition["path"] == "pkg/headers.py" and definition["startLine"] == 3  # workspace-relative
     assert "def parse_header(line: str)" in text[definition["start"]:definition["end"]]
     assert definition["tokens"] > 0 and definition["score"] > 0
     prefix = next(s for s in segments if s["kind"] == "prefix")
     assert (prefix["path"], prefix["endLine"]) == (str(root / "pkg" / "main.py"), CURSOR[0])
-    assert text.index("<file_sep>" + str(root / "pkg" / "headers.py")) < text.index("<fim_prefix>")
+    assert text.index("<file_sep>pkg/headers.py\n") < text.index("<fim_prefix>")
     # The budget: output reserved, everything counted in the model's tokens, nothing over.
     assert budget["total"] == 512 and budget["output"] == 32
     assert budget["promptTokens"] + budget["output"] <= budget["total"]
@@ -93,14 +93,15 @@ def test_the_cli_prints_the_prompt(tmp_path, tiny_model_dir, isolated_cache):
     root = workspace(tmp_path)
     settings = json.dumps({"model": str(tiny_model_dir), "contextSize": 512, "maxNewTokens": 32})
     out = subprocess.run([sys.executable, "-m", "ghostls", "prompt", str(root / "pkg" / "main.py"),
-                          "--line", str(CURSOR[0]), "--character", str(CURSOR[1]), "--settings", settings, "--json"],
+                          "--line", str(CURSOR[0]), "--character", str(CURSOR[1]), "--settings", settings, "--json",
+                          "--root", str(root)],
                          capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
     check_prompt_with_context(answer, root)
     human = format_report(answer)
     assert human.startswith(answer["text"])
-    assert "definition    " in human and f"{root / 'pkg' / 'headers.py'}:4-" in human
+    assert "definition    " in human and "pkg/headers.py:4-" in human
 
 
 def test_the_cli_reports_a_missing_file(tmp_path):
