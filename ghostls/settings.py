@@ -84,7 +84,7 @@ class EngineSettings:
     kv_cache_mb: int = _opt(512, "Memory for cached key/value prefixes of recent prompts (MiB); 0 disables reuse.",
                             minimum=0, maximum=65536)
     prompt_lookup: int = _opt(
-        0, "Prompt-lookup decoding: verify up to this many tokens copied from the prompt per step (greedy "
+        8, "Prompt-lookup decoding: verify up to this many tokens copied from the prompt per step (greedy "
         "only; same output, fewer model calls on repetitive code); 0 turns it off.", minimum=0, maximum=64)
     compile: bool = _opt(
         False, "On CUDA: a static key/value cache and a torch.compile'd (CUDA graph) decode step. Slower "

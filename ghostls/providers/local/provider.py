@@ -59,7 +59,7 @@ class LocalProvider:
     def __init__(self, model: str = "", device: str = "auto", dtype: str = "auto",
                  profile: str = "auto", context_size: int = 2048,
                  progress: Callable[[str, int | None], None] | None = None, *,
-                 kv_cache_mb: int = 512, prompt_lookup: int = 0, compile: bool = False,
+                 kv_cache_mb: int = 512, prompt_lookup: int = 8, compile: bool = False,
                  static_cache: bool | None = None) -> None:
         self.model_setting = model
         self.device_setting = device
