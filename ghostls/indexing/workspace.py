@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from ghostls.indexing import worker
@@ -76,6 +77,7 @@ class WorkspaceIndex:
         self._build_lock = threading.Lock()
         self._closed = False
         self._pool: ProcessPoolExecutor | None = None
+        self._recorded: set[str] = set()
 
     def owns(self, path: str) -> bool:
         return path == self.root or path.startswith(self.root + os.sep)
@@ -128,9 +130,12 @@ class WorkspaceIndex:
                 self.store.write(unwritten)  # one transaction for many files: commits are the cost
                 unwritten.clear()
 
+        self._recorded = set()
+
         def record(results: list[worker.FileResult]) -> None:
             nonlocal done
             unwritten.extend(results)
+            self._recorded.update(result[0] for result in results)
             if len(unwritten) >= WRITE_FILES or done + len(results) >= total:
                 flush()
             for result in results:
@@ -147,44 +152,55 @@ class WorkspaceIndex:
 
         total_bytes = sum(c.size for c in todo)
         use_pool = self.workers > 1 and (len(todo) >= POOL_MIN_FILES or total_bytes >= POOL_MIN_BYTES)
-        if not use_pool:
-            stats.workers = 1
+        if use_pool:
+            stats.workers = self.workers
+            try:
+                self._parse_in_pool(_batches(todo, BATCH_BYTES), record)
+                todo = []
+            except (BrokenProcessPool, OSError) as exc:  # workers did not start or died: go on here
+                log.warning("index worker processes failed (%s); indexing the rest in-process", exc)
+                todo = [c for c in todo if c.path not in self._recorded]
+        if todo and not self._closed:
+            if not use_pool:
+                stats.workers = 1
             batch: list[worker.FileResult] = []
             for cand in todo:
                 if self._closed:
-                    flush()
-                    return
+                    break
                 batch.append(worker.index_file(cand.path, cand.size, cand.mtime_ns, self.max_bytes))
                 if len(batch) >= 32:
                     record(batch)
                     batch = []
             if batch:
                 record(batch)
-            return
-        stats.workers = self.workers
-        batches = _batches(todo, BATCH_BYTES)
+        flush()
+
+    def _parse_in_pool(self, batches: list[list[tuple[str, int, int]]],
+                       record: Callable[[list[worker.FileResult]], None]) -> None:
+        """Parse ``batches`` in worker processes, recording results as they come."""
         context = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded server
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             self._pool = pool
-            pending: set[Future] = set()
-            queue = iter(batches)
-            for batch in queue:  # keep every worker busy, two tasks ahead, without queueing all at once
-                pending.add(pool.submit(worker.index_files, batch, self.max_bytes))
-                if len(pending) >= self.workers * 3:
-                    break
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    if self._closed:
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        flush()
-                        return
-                    batch_results = future.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(worker.index_files, nxt, self.max_bytes))
-                    record(batch_results)
-            self._pool = None
+            try:
+                pending: set[Future] = set()
+                queue = iter(batches)
+                for batch in queue:  # keep every worker busy, a few tasks ahead, without queueing all at once
+                    pending.add(pool.submit(worker.index_files, batch, self.max_bytes))
+                    if len(pending) >= self.workers * 3:
+                        break
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        if self._closed:
+                            pool.shutdown(wait=False, cancel_futures=True)
+                            return
+                        batch_results = future.result()
+                        nxt = next(queue, None)
+                        if nxt is not None:
+                            pending.add(pool.submit(worker.index_files, nxt, self.max_bytes))
+                        record(batch_results)
+            finally:
+                self._pool = None
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Re-index these files from disk (created, changed, saved or deleted ones)."""

@@ -175,3 +175,16 @@ def test_a_new_size_limit_rechecks_skipped_and_indexed_files(tmp_path: Path, mak
     larger.close()
     smaller = make_index(root, max_file_kb=2)
     assert smaller.build().skipped == {"too-large": 1} and smaller.lookup("big") == []
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(project: Path, make_index, monkeypatch,
+                                                                   caplog) -> None:
+    import multiprocessing.spawn
+
+    # Worker processes that cannot start: the interpreter they would run does not exist.
+    monkeypatch.setattr(multiprocessing.spawn, "_python_exe", os.fsencode(project / "no-such-python"))
+    monkeypatch.setattr(workspace_module, "POOL_MIN_FILES", 1)
+    index = make_index(project, workers=2)
+    stats = index.build()
+    assert stats.parsed == 6 and index.lookup("make_user")
+    assert "index worker processes failed" in caplog.text
