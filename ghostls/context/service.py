@@ -95,7 +95,8 @@ def standard_slots(index: Any, corpus: WindowCorpus, documents: Any, recent: Rec
     """
     slots = [
         SourceSlot(ScopeSource(trees), lambda s: s.scopes_deadline_ms, lambda s: s.scopes),
-        SourceSlot(DefinitionSource(index), lambda s: s.definitions_deadline_ms, lambda s: s.definitions),
+        SourceSlot(DefinitionSource(index, corpus=corpus), lambda s: s.definitions_deadline_ms,
+                   lambda s: s.definitions),
         SourceSlot(SimilarSource(corpus, refresh=refresh), lambda s: s.similar_deadline_ms, lambda s: s.similar),
     ]
     if documents is not None:

@@ -171,8 +171,9 @@ class DefinitionSource:
 
     def __init__(self, index: Callable[[], SymbolIndex | None], above: int = 25, below: int = 10,
                  max_names: int = 12, per_name: int = 2, scan_above: int = 300, scan_below: int = 100,
-                 ttl: float = 5.0) -> None:
+                 ttl: float = 5.0, corpus: WindowCorpus | None = None) -> None:
         self.index = index
+        self.corpus = corpus
         self.above, self.below = above, below
         self.max_names, self.per_name = max_names, per_name
         self.scan_above, self.scan_below = scan_above, scan_below
@@ -190,6 +191,18 @@ class DefinitionSource:
             return imported, handles, {d.name for d in index.definitions_in(path)}
 
         return self._cache.get(("file", id(index), path), compute)
+
+    def _names_in_similar_code(self, query: ContextQuery, k: int = 5) -> dict[str, float]:
+        """Share of the ``k`` windows most like the cursor's lines (BM25) that use each name."""
+        bm25 = self.corpus.bm25() if self.corpus is not None else None
+        if bm25 is None:
+            return {}
+        hits = bm25.search(bag(query.before_cursor(query.window_lines)), k, exclude_path=query.path)
+        share: dict[str, float] = {}
+        for window, _ in hits:
+            for ident in window.idents:
+                share[ident] = share.get(ident, 0.0) + 1.0 / k
+        return share
 
     def _lookup(self, index: SymbolIndex, name: str) -> list[Definition]:
         return self._cache.get(("name", id(index), name), lambda: list(index.lookup(name, limit=8)))
@@ -212,9 +225,11 @@ class DefinitionSource:
                 defs = [d for d in self._lookup(index, name) if d.path != path and _names_module(d.path, qualifier)]
                 if defs:
                     imported[name] = defs
+        # Code similar to the cursor's lines elsewhere tends to use the same names next.
+        usual = self._names_in_similar_code(query)
         for name in imported:
             # Imported names are likely to be used again even when not in sight of the cursor.
-            scores[name] = scores.get(name, 0.0) * 2 + 0.2 + 0.02 * min(counts[name], 20)
+            scores[name] = scores.get(name, 0.0) * 2 + 0.2 + 0.02 * min(counts[name], 20) + 0.3 * usual.get(name, 0)
         ranked = sorted((n for n in scores if n not in local), key=lambda n: (-scores[n], n))
         out: list[Snippet] = []
         seen: set[tuple[str, int]] = set()
@@ -223,7 +238,8 @@ class DefinitionSource:
             if names >= self.max_names or tries >= 4 * self.max_names:
                 break
             tries += 1
-            defs = imported.get(name) or [d for d in self._lookup(index, name) if d.path != path]
+            # Not imported: only top-level definitions (a method's name says little about its class).
+            defs = imported.get(name) or [d for d in self._lookup(index, name) if d.path != path and not d.container]
             if not defs or (name not in imported and len(defs) > 4):
                 continue  # a common name defined all over: no telling which one is meant
             names += 1
