@@ -2,6 +2,7 @@
  * In-memory stand-ins for VS Code (real VS Code cannot be downloaded in this build environment;
  * see test/README.md) and for the language client in command-wiring tests.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TokenDecoration, TokenDecorations } from '../src/common/decorations';
@@ -106,3 +107,10 @@ export function repoPython(): string | undefined {
 }
 
 export const NO_PYTHON = 'needs the repository .venv (or $GHOSTLS_PYTHON) with ghostls installed';
+
+/** A real tiny model (random weights, BPE trained on stdlib code) from the repository's test support. */
+export function buildTinyModel(python: string, dir: string): string {
+  execFileSync(python, ['-c', 'import sys; from pathlib import Path; from tests.support.tiny_model ' +
+    'import build_tiny_model; build_tiny_model(Path(sys.argv[1]))', dir], { cwd: REPO_DIR, stdio: 'ignore' });
+  return dir;
+}

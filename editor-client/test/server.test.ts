@@ -22,7 +22,7 @@ import { secureHtml } from '../src/common/webview';
 import { launchPlan, type LaunchPlan, type RunningServer, ServerSupervisor } from '../src/common/server';
 import { configurationAnswer, contributedProperties, serverSettingKeys, toServerSettings } from '../src/common/settings';
 import { type ServerState, stateAfterProgress, stateFromStatus } from '../src/common/status';
-import { CLIENT_DIR, NO_PYTHON, REPO_DIR, repoPython } from './fakes';
+import { buildTinyModel, CLIENT_DIR, NO_PYTHON, repoPython } from './fakes';
 
 const python = repoPython();
 
@@ -122,8 +122,7 @@ describe('the real server, launched from the extension\'s plan', { skip: python 
   it('takes our settings, reports loading progress, completes inline and answers ghostls.status', async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'ghostls-e2e-'));
     const modelDir = path.join(work, 'model');
-    execFileSync(python as string, ['-c', 'import sys; from pathlib import Path; from tests.support.tiny_model ' +
-      'import build_tiny_model; build_tiny_model(Path(sys.argv[1]))', modelDir], { cwd: REPO_DIR, stdio: 'ignore' });
+    buildTinyModel(python as string, modelDir);
     // Every contributed setting at its default, as VS Code reports them, plus a model.
     const properties = contributedProperties(JSON.parse(readFileSync(path.join(CLIENT_DIR, 'package.json'), 'utf8')));
     const values: Record<string, unknown> = { model: modelDir, modelProfile: 'prefix-only', maxNewTokens: 8 };
