@@ -16,6 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    json.dump(settings_schema(), sys.stdout, indent=args.indent or None, sort_keys=False)
-    sys.stdout.write("\n")
+    text = json.dumps(settings_schema(), indent=args.indent or None, sort_keys=False)
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ghostls schema | head`: the reader has what it wanted
+        sys.stderr.close()
     return 0
