@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ghostls.settings import settings_schema
@@ -20,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
-    except BrokenPipeError:  # `ghostls schema | head`: the reader has what it wanted
-        sys.stderr.close()
+    except BrokenPipeError:  # `ghostls schema | head`: the reader has what it wanted (see the
+        # Python docs on SIGPIPE): point stdout at devnull so the flush at exit stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
