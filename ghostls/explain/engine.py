@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ghostls.explain.actions import ACTIONS, EditAction, instruction
-from ghostls.explain.extract import replacement_for
+from ghostls.explain.extract import check_only_docs_added, replacement_for
 from ghostls.explain.gather import Piece, gather
 from ghostls.explain.prompt import PackedPrompt, edit_messages, explain_messages, pack
 from ghostls.explain.selection import ExplainError, SelectionRequest, check, whole_lines
@@ -105,6 +105,8 @@ def propose_edit(action_name: str, request: SelectionRequest, provider: Provider
                            f"({budget} tokens); select less, or raise 'ghostls.contextSize'.", kind="too-large")
     reply = _generate(provider, packed, max_new_tokens, cancel, on_text)
     new_text = replacement_for(reply, original, spec, request.text, start, end, label)
+    if action.name == "docstring":
+        check_only_docs_added(spec, original, new_text, label)
     outcome = _outcome(provider, packed, notes, started, t_context)
     return EditProposal(**vars(outcome), action=action.name, start=start, end=end, new_text=new_text, reply=reply)
 

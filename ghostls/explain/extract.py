@@ -74,3 +74,31 @@ def replacement_for(reply: str, original: str, spec: LanguageSpec, text: str, st
         raise ExplainError(f"{action_title}: the model's code does not parse as {spec.name} ({added} new syntax "
                            "error(s)); nothing was changed. Try again or rephrase the selection.", kind="model")
     return new
+
+
+def code_tokens(spec: LanguageSpec, text: str) -> list[bytes]:
+    """The code's tokens without comments and docstrings (what "Add docstring" must not change)."""
+    out: list[bytes] = []
+    stack = [parse(text, spec).root_node]
+    while stack:
+        node = stack.pop()
+        if "comment" in node.type or node.type in spec.comment_types or _is_docstring(node):
+            continue
+        if node.child_count == 0:
+            out.append(node.text or b"")
+        else:
+            stack.extend(reversed(node.children))
+    return out
+
+
+def _is_docstring(node: object) -> bool:
+    """A statement that is only a string (Python docstrings, and bare strings used as comments)."""
+    named = getattr(node, "named_children", [])
+    return getattr(node, "type", "") == "expression_statement" and len(named) == 1 and named[0].type in (
+        "string", "concatenated_string")
+
+
+def check_only_docs_added(spec: LanguageSpec, original: str, new: str, label: str) -> None:
+    if code_tokens(spec, textwrap.dedent(original)) != code_tokens(spec, textwrap.dedent(new)):
+        raise ExplainError(f"{label}: the model also changed the code, not only its documentation; nothing was "
+                           "changed. Try again, or use Refactor to change code.", kind="model")
