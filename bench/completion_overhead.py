@@ -24,8 +24,9 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -145,7 +146,8 @@ def overhead(requests: int, lines: int, seed: int) -> None:
             t = time.perf_counter()
             run_completion(request, provider, settings, threading.Event())
             times.append(time.perf_counter() - t)
-        print(f"{label:<34} p50 {statistics.median(times) * 1000:7.2f} ms   p95 {percentile(times, 0.95) * 1000:7.2f} ms")
+        p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
+        print(f"{label:<34} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
         return times
 
     print(f"{len(text.splitlines())}-line file ({len(text) / 1024:.0f} KiB of CPython stdlib), {requests} requests, "

@@ -26,7 +26,7 @@ class ScanState:
     quote: str = ""  # the open string's delimiter ('"', "'", '`', '\"\"\"', "'''"), or ""
     comment: bool = False  # inside a line comment
 
-    def copy(self) -> "ScanState":
+    def copy(self) -> ScanState:
         return ScanState(list(self.stack), self.quote, self.comment)
 
 

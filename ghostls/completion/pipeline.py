@@ -10,14 +10,14 @@ import itertools
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ghostls.completion.cache import CompletionCache
 from ghostls.completion.postprocess import PostContext, is_complete, postprocess_draft, strip_fences
 from ghostls.completion.prompt import budget_parts
 from ghostls.completion.request import Completion, CompletionRequest, CompletionResult
 from ghostls.completion.shape import decide_shape
-from ghostls.providers.base import GenerationParams, Provider, PromptParts, RenderedPrompt, Snippet
+from ghostls.providers.base import GenerationParams, PromptParts, Provider, RenderedPrompt, Snippet
 from ghostls.settings import Settings
 
 log = logging.getLogger(__name__)

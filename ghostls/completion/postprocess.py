@@ -13,8 +13,8 @@ Two kinds of stage, each small, pure and table-tested (tests/completion/test_pos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from ghostls.completion import syntax
 from ghostls.completion.brackets import CLOSING, ScanState, closers_for, comment_marker, scan
@@ -207,7 +207,7 @@ def cut_line_limit(text: str, ctx: PostContext) -> int | None:
         return None
     count = 0
     pos = 0
-    for i, line in enumerate(text.split("\n")):
+    for line in text.split("\n"):
         end = pos + len(line)
         if line.strip():
             count += 1

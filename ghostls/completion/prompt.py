@@ -6,7 +6,6 @@ import bisect
 
 from ghostls.providers.base import PromptParts, TokenCounter
 
-
 # Tokens rarely span more characters than this: a first cut by characters keeps the
 # tokenizer away from the whole of a long file.
 CHARS_PER_TOKEN_MAX = 12

@@ -37,7 +37,8 @@ def tiny_provider(tiny_model_dir: Path) -> LocalProvider:
     ("x = f(█a, b)\n", "python", False, {}, "code follows the cursor on its line"),
     ("x = f(█)\n", "python", False, {}, ""),  # only closers after the cursor
     ("█    return x\n", "python", False, {}, ""),  # new lines above code
-    ("# Title█\n", "markdown", False, {"inline": {"disabledLanguages": ["markdown"]}}, "disabled for language 'markdown'"),
+    ("# Title█\n", "markdown", False, {"inline": {"disabledLanguages": ["markdown"]}},
+     "disabled for language 'markdown'"),
     ("x = █\n", "python", True, {"inline": {"enable": False}}, "inline completion is disabled (ghostls.inline.enable)"),
 ])
 def test_skip_rules(doc: str, language: str, invoked: bool, settings: dict, skipped: str) -> None:

@@ -124,7 +124,8 @@ FIXES = [
     (trim_whitespace, "python", "def f():\n█    return x\n", "    x = 1\n", ("    x = 1\n", 0)),
     (reject_syntax_errors, "python", "x = 1\n█\ny = 2\n", "if if if", ("", 0)),
     (reject_syntax_errors, "python", "x = 1\n█\ny = 2\n", "z = 3\nfor in in", ("z = 3", 0)),
-    (reject_syntax_errors, "python", "x = 1\n█\ny = 2\n", "z = [i for i in range(3)]", ("z = [i for i in range(3)]", 0)),
+    (reject_syntax_errors, "python", "x = 1\n█\ny = 2\n", "z = [i for i in range(3)]",
+     ("z = [i for i in range(3)]", 0)),
     (reject_syntax_errors, "rust", "fn main() {\n    █\n}\n", "let x = ;", ("", 0)),
     (reject_syntax_errors, "go", "func main() {\n\t█\n}\n", "x := 1", ("x := 1", 0)),
 ]
