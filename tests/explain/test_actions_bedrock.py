@@ -133,3 +133,19 @@ async def test_a_reply_that_does_not_parse_changes_nothing(aws_server: AwsTestSe
             await client.code_action_resolve_async(refactor)
         assert len(aws_server.requests) == count
         assert DESCRIBE  # the same selection as the explain tests
+
+
+async def test_a_client_without_resolve_support_gets_only_explain(aws_server: AwsTestServer, tmp_path: Path) -> None:
+    """Emacs 29 (eglot) declares no codeAction resolveSupport: the edit actions would need a model
+    run every time the light bulb opens, so they are not offered there."""
+    from pytest_lsp import client_capabilities
+
+    from tests.support.lsp import lsp_session, open_document
+
+    path = make_workspace(tmp_path / "ws")
+    settings = bedrock_settings(aws_server, tmp_path)
+    async with lsp_session(settings, root=tmp_path / "ws", capabilities=client_capabilities("emacs")) as client:
+        read_code_actions_like_vscode(client)
+        uri = open_document(client, path, path.read_text())
+        assert list(await code_actions(client, uri)) == ["refactor.ghostls.explain"]
+    assert aws_server.requests == []

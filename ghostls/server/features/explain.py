@@ -249,6 +249,13 @@ async def resolve_edit(ls: GhostServer, action: types.CodeAction) -> types.CodeA
 
 # -- registration ---------------------------------------------------------------------------------
 
+def _client_resolves_edits(ls: GhostServer) -> bool:
+    text_document = ls.client_capabilities.text_document
+    code_action = text_document.code_action if text_document else None
+    support = code_action.resolve_support if code_action else None
+    return bool(support and "edit" in support.properties)
+
+
 def _code_action_kinds() -> list[str]:
     return [EXPLAIN_KIND, *(a.kind for a in ACTIONS.values())]
 
@@ -272,7 +279,10 @@ def register(server: GhostServer) -> None:
         if doc is None:
             return None
         start, end = range_offsets(doc, params.range)
-        return to_code_actions(doc, params, offered_actions(doc, start, end)) or None
+        names = offered_actions(doc, start, end)
+        if not _client_resolves_edits(ls):  # the edits would cost a model run per light bulb
+            names = [n for n in names if n == "explain"]
+        return to_code_actions(doc, params, names) or None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: GhostServer, action: types.CodeAction) -> types.CodeAction:
