@@ -276,6 +276,7 @@ def main() -> int:
         args.packages = args.packages or STDLIB_PACKAGES
     elif args.dir is None:
         parser.error("give a folder, or --stdlib")
+    args.dir = args.dir.resolve()
     packages = [args.dir / p for p in args.packages.split(",") if p] or [args.dir]
     counter, counter_name = make_counter(args.tokenizer)
     tallies = {name: Tally() for name in RETRIEVERS}
