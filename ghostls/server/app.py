@@ -34,7 +34,7 @@ class GhostProtocol(LanguageServerProtocol):
         if general is not None and general.position_encodings:
             offered = list(general.position_encodings)
             general.position_encodings = [types.PositionEncodingKind.Utf8] if (
-                types.PositionEncodingKind.Utf8 in offered) else []
+                types.PositionEncodingKind.Utf8 in offered) else None  # None: pygls picks UTF-16
         return (yield from super().lsp_initialize(params))
 
 

@@ -28,7 +28,7 @@ def command(server: Any, name: str) -> Callable[[Handler], Handler]:
         @server.command(name)
         async def handler(ls: Any, *args: Any) -> Any:
             params = args[0] if args else {}
-            if params is None:
+            if params is None or params == []:  # Neovim encodes an empty Lua table as []
                 params = {}
             if not isinstance(params, dict):
                 raise JsonRpcInvalidParams(message=f"{name} takes one object argument, not {params!r}")
