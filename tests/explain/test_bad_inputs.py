@@ -28,6 +28,9 @@ async def test_bad_inputs_get_clear_messages(aws_server: AwsTestServer, tmp_path
     root = tmp_path / "ws"
     path = make_workspace(root)
     (root / "secret").mkdir()
+    (root / "secret" / "__init__.py").write_text("")
+    (root / "secret" / "vault.py").write_text("def api_key():\n    return 'VAULT-CONTENTS'\n")
+    (root / "uses.py").write_text("from secret.vault import api_key\n\n\ndef call():\n    return api_key()\n")
     settings = bedrock_settings(aws_server, tmp_path, contextSize=700, privacy={"exclude": ["secret/**"]})
     async with explain_session(settings, root) as (client, streams):
         read_code_actions_like_vscode(client)
@@ -63,6 +66,11 @@ async def test_bad_inputs_get_clear_messages(aws_server: AwsTestServer, tmp_path
         with pytest.raises(Exception, match="privacy.exclude"):
             await execute(client, "ghostls.explain", {"uri": hidden, "range": lsp_range(((0, 0), (1, 14)))})
         assert len(aws_server.requests) == sent  # nothing left the machine
+        uses = open_document(client, root / "uses.py", (root / "uses.py").read_text())
+        aws_server.push(Stream(["It calls api_key."]))
+        result = await execute(client, "ghostls.explain", {"uri": uses, "range": lsp_range(((3, 0), (4, 20)))})
+        assert result["markdown"] == "It calls api_key." and "VAULT-CONTENTS" not in aws_server.requests[-1].text
+        assert not [c for c in result["context"] if "secret" in c["path"]]  # an excluded file's definition
 
         # Larger than the budget: the part that fits is explained, and the answer says so.
         big = open_document(client, root / "big.py", BIG)
