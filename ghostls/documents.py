@@ -63,13 +63,6 @@ class Edit:
     new_end_point: tuple[int, int]
 
 
-def _point(text: str, offset: int) -> tuple[int, int]:
-    """(row, byte column) of a code-point offset, as tree-sitter counts them."""
-    row = text.count("\n", 0, offset)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return row, len(text[line_start:offset].encode("utf-8"))
-
-
 class Document:
     """The text of one open document and the conversions the server needs."""
 
@@ -80,6 +73,7 @@ class Document:
         self.version = version
         self.encoding = encoding
         self._text = text
+        self._ascii = text.isascii()
         self._line_starts: list[int] | None = None
         self.listeners: list[Callable[["Document", Edit], None]] = []
 
@@ -136,7 +130,11 @@ class Document:
     def apply_change(self, new_text: str,
                      start: tuple[int, int] | None = None, end: tuple[int, int] | None = None,
                      version: int | None = None) -> Edit:
-        """Replace the range ``start``-``end`` (client positions) or the whole text."""
+        """Replace the range ``start``-``end`` (client positions) or the whole text.
+
+        Line starts are updated incrementally and ASCII text takes a byte-arithmetic fast path, so
+        a keystroke costs little more than the string splice itself.
+        """
         old = self._text
         if start is None or end is None:
             s, e = 0, len(old)
@@ -144,14 +142,32 @@ class Document:
             s, e = self.offset_at(*start), self.offset_at(*end)
             if e < s:
                 s, e = e, s
-        start_byte = len(old[:s].encode("utf-8"))
-        old_end_byte = start_byte + len(old[s:e].encode("utf-8"))
-        new_end_byte = start_byte + len(new_text.encode("utf-8"))
-        start_point = _point(old, s)
-        old_end_point = _point(old, e)
+        starts = self.line_starts
+        start_row = bisect.bisect_right(starts, s) - 1
+        end_row = bisect.bisect_right(starts, e) - 1
+        if self._ascii:
+            start_byte, old_end_byte = s, e
+            start_point = (start_row, s - starts[start_row])
+            old_end_point = (end_row, e - starts[end_row])
+        else:
+            start_byte = len(old[:s].encode("utf-8"))
+            old_end_byte = start_byte + len(old[s:e].encode("utf-8"))
+            start_point = (start_row, len(old[starts[start_row]:s].encode("utf-8")))
+            old_end_point = (end_row, len(old[starts[end_row]:e].encode("utf-8")))
+        new_ascii = new_text.isascii()
+        new_end_byte = start_byte + (len(new_text) if new_ascii else len(new_text.encode("utf-8")))
         self._text = old[:s] + new_text + old[e:]
-        self._line_starts = None
-        new_end_point = _point(self._text, s + len(new_text))
+        self._ascii = self._ascii and new_ascii
+        delta = len(new_text) - (e - s)
+        inserted = [s + i + 1 for i, ch in enumerate(new_text) if ch == "\n"]
+        self._line_starts = starts[:start_row + 1] + inserted + [x + delta for x in starts[end_row + 1:]]
+        last_newline = new_text.rfind("\n")
+        if last_newline == -1:
+            tail = old[starts[start_row]:s] + new_text
+            new_end_point = (start_row, len(tail) if self._ascii else len(tail.encode("utf-8")))
+        else:
+            tail = new_text[last_newline + 1:]
+            new_end_point = (start_row + len(inserted), len(tail) if new_ascii else len(tail.encode("utf-8")))
         if version is not None:
             self.version = version
         edit = Edit(s, e, s + len(new_text), start_byte, old_end_byte, new_end_byte,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ghostls.documents import UTF8, UTF16, UTF32, Document, text_units
 
@@ -53,3 +55,35 @@ def test_full_replacement_and_listeners() -> None:
     doc.listeners.append(lambda d, e: seen.append(e))
     doc.apply_change("new")
     assert doc.text == "new" and seen[0].old_end_offset == len(TEXT) and seen[0].new_end_offset == 3
+
+
+def _reference_point(text: str, offset: int) -> tuple[int, int]:
+    row = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    return row, len(text[line_start:offset].encode("utf-8"))
+
+
+ALPHABET = "ab \n\t(é世😀"
+
+
+@given(st.text(ALPHABET, max_size=60),
+       st.lists(st.tuples(st.integers(0, 80), st.integers(0, 80), st.text(ALPHABET, max_size=8)), max_size=12),
+       st.sampled_from([UTF8, UTF16, UTF32]))
+@settings(max_examples=150, deadline=None)
+def test_incremental_bookkeeping_equals_a_fresh_computation(text: str, edits, encoding: str) -> None:
+    """Line starts and tree-sitter points kept incrementally match a from-scratch computation."""
+    doc = Document("file:///p.py", text, encoding=encoding)
+    for a, b, insert in edits:
+        before = doc.text
+        start, end = doc.position_at(min(a, len(before))), doc.position_at(min(b, len(before)))
+        edit = doc.apply_change(insert, start, end)
+        expected = before[:edit.start_offset] + insert + before[edit.old_end_offset:]
+        assert doc.text == expected
+        fresh = Document("file:///p.py", expected, encoding=encoding)
+        assert doc.line_starts == fresh.line_starts
+        assert edit.start_byte == len(before[:edit.start_offset].encode())
+        assert edit.old_end_byte == len(before[:edit.old_end_offset].encode())
+        assert edit.new_end_byte == len(expected[:edit.new_end_offset].encode())
+        assert edit.start_point == _reference_point(before, edit.start_offset)
+        assert edit.old_end_point == _reference_point(before, edit.old_end_offset)
+        assert edit.new_end_point == _reference_point(expected, edit.new_end_offset)
