@@ -57,6 +57,7 @@ def register(server: GhostServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: GhostServer, *args: object) -> None:
+        ls.client_ready = False  # nothing more goes to the client's log once it asked us to stop
         provider = ls.providers.provider
         if provider is not None:
             provider.close()
