@@ -21,13 +21,15 @@ def generate(provider: LocalProvider, text: str, max_new_tokens: int = 16) -> st
 
 @pytest.fixture(scope="module")
 def cacheless(tiny_model_dir: Path) -> LocalProvider:
-    provider = LocalProvider(model=str(tiny_model_dir), kv_cache_mb=0)
+    """The reference: plain greedy decoding, every prompt computed from scratch."""
+    provider = LocalProvider(model=str(tiny_model_dir), kv_cache_mb=0, prompt_lookup=0)
     provider.load()
     return provider
 
 
 @pytest.fixture
 def cached(tiny_model_dir: Path) -> LocalProvider:
+    """The engine as configured by default (prefix cache, prompt-lookup decoding)."""
     provider = LocalProvider(model=str(tiny_model_dir), kv_cache_mb=64)
     provider.load()
     return provider

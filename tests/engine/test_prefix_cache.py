@@ -10,7 +10,7 @@ from ghostls.providers.local import LocalProvider
 from ghostls.providers.local.kv_cache import PrefixCache
 from tests.engine.conftest import SOURCE, generate
 
-BASE = SOURCE[:1500]
+BASE = SOURCE[:1000]
 # What a user does: type at the end, keep typing, jump elsewhere, come back.
 EDITS = [BASE, BASE + "x", BASE + "xy", BASE + "xy(", SOURCE[:700], BASE + "xy(", BASE]
 
@@ -29,7 +29,7 @@ def test_reuse_returns_the_cacheless_tokens(cacheless: LocalProvider, cached: Lo
     assert reused[5][0] >= reused[3][1] - 3
 
 
-@pytest.mark.parametrize("options", [{"prompt_lookup": 8}, {"static_cache": True}],
+@pytest.mark.parametrize("options", [{"prompt_lookup": 8, "kv_cache_mb": 0}, {"static_cache": True}],
                          ids=["prompt-lookup", "static-cache"])
 def test_fast_paths_return_the_plain_greedy_tokens(tiny_model_dir: Path, cacheless: LocalProvider,
                                                    options: dict) -> None:
@@ -67,7 +67,7 @@ def test_lru_eviction_keeps_the_bound(cached: LocalProvider, cacheless: LocalPro
 def test_zero_limit_disables_reuse(tiny_model_dir: Path) -> None:
     store = PrefixCache(0)
     assert store.take([1, 2, 3]).cache is None
-    provider = LocalProvider(model=str(tiny_model_dir), kv_cache_mb=0)
+    provider = LocalProvider(model=str(tiny_model_dir), kv_cache_mb=0, prompt_lookup=0)
     provider.load()
     generate(provider, BASE)
     generate(provider, BASE + "x")
