@@ -23,6 +23,8 @@ HEADERS = ('"""Header parsing."""\n\n\ndef parse_header(line: str) -> tuple[str,
 MAIN = ("from pkg.headers import parse_header\n\n\ndef read(lines):\n    out = {}\n"
         "    for line in lines:\n        \n    return out\n")
 CURSOR = (6, 8)
+# Deadlines are tested elsewhere; here a loaded machine must not drop a source.
+PATIENT = {f"{name}DeadlineMs": 5000 for name in ("scopes", "definitions", "similar", "similarOpen", "recentEdits")}
 
 
 def workspace(tmp_path: Path) -> Path:
@@ -41,7 +43,7 @@ def position(line: int, character: int) -> dict:
 async def test_show_prompt_through_the_lsp_client(tmp_path, tiny_model_dir, isolated_cache):
     """One server: the prompt with its reasons, bad input, then context switched off at run time."""
     root = workspace(tmp_path)
-    settings = {"model": str(tiny_model_dir), "contextSize": 512, "maxNewTokens": 32}
+    settings = {"model": str(tiny_model_dir), "contextSize": 512, "maxNewTokens": 32, "context": PATIENT}
     async with lsp_session(settings, root=root) as client:
         uri = open_document(client, root / "pkg" / "main.py", MAIN)
         answer = await execute(client, "ghostls.showPrompt", {"uri": uri, "position": position(*CURSOR)})
@@ -55,6 +57,18 @@ async def test_show_prompt_through_the_lsp_client(tmp_path, tiny_model_dir, isol
             with pytest.raises(JsonRpcException, match=message):
                 await execute(client, "ghostls.showPrompt", params)
         assert (await execute(client, "ghostls.status"))["openDocuments"] == 1  # still serving
+
+        # An edit in another open document comes back as a recently edited range.
+        other = open_document(client, root / "pkg" / "other.py", "def unrelated():\n    return 0\n")
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=other, version=2),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=1, character=11), end=types.Position(line=1, character=12)),
+                text="read_headers_total")]))
+        edited = await execute(client, "ghostls.showPrompt", {"uri": uri, "position": position(*CURSOR)})
+        recent = [s for s in edited["segments"] if s["source"] == "recent-edit"]
+        assert [(s["path"], s["startLine"]) for s in recent] == [("pkg/other.py", 0)]
+        assert "return read_headers_total" in edited["text"][recent[0]["start"]:recent[0]["end"]]
 
         plain = {**settings, "contextSize": 256, "context": {"enable": False}}
         client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=plain))
@@ -91,7 +105,7 @@ def test_the_cli_prints_the_prompt(tmp_path, tiny_model_dir, isolated_cache):
     from ghostls.cli.prompt import format_report
 
     root = workspace(tmp_path)
-    settings = json.dumps({"model": str(tiny_model_dir), "contextSize": 512, "maxNewTokens": 32})
+    settings = json.dumps({"model": str(tiny_model_dir), "contextSize": 512, "maxNewTokens": 32, "context": PATIENT})
     out = subprocess.run([sys.executable, "-m", "ghostls", "prompt", str(root / "pkg" / "main.py"),
                           "--line", str(CURSOR[0]), "--character", str(CURSOR[1]), "--settings", settings, "--json",
                           "--root", str(root)],
