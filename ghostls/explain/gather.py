@@ -17,7 +17,7 @@ from ghostls.context.sources import ContextQuery, DefinitionSource, definition_t
 from ghostls.context.tokens import identifiers
 from ghostls.explain.selection import SelectionRequest
 from ghostls.indexing.languages import parse
-from ghostls.indexing.model import SymbolIndex
+from ghostls.indexing.model import Definition, SymbolIndex
 
 log = logging.getLogger(__name__)
 
@@ -99,25 +99,37 @@ def definitions(request: SelectionRequest, index: SymbolIndex | None, max_names:
     source = DefinitionSource(lambda: index, above=0, below=last - first, max_names=max_names, per_name=1,
                               scan_above=0, scan_below=last - first + 1, ttl=0.0)
     out: list[Piece] = []
-    names: dict[tuple[str, int], str] = {}
+    found: dict[tuple[str, int], Definition] = {}
     for snippet in source(query):
         key = (snippet.path, snippet.start_line)
-        if key not in names:
-            names.update({(d.path, d.start_line): d.name for d in index.definitions_in(snippet.path)})
-        name = names.get(key, "")
-        if name in used:  # the source also offers imported names the selection does not use
-            out.append(Piece("definition", snippet.text, snippet.path, snippet.start_line, snippet.end_line, name))
+        if key not in found:
+            found.update({(d.path, d.start_line): d for d in index.definitions_in(snippet.path)})
+        d = found.get(key)
+        if d is not None and d.name in used and worth_showing(d):  # the source also offers unused imports
+            out.append(Piece("definition", snippet.text, snippet.path, snippet.start_line, snippet.end_line, d.name))
     shown = {p.name for p in out}
     for d in index.definitions_in(request.path):
         if len(out) >= max_names:
             break
-        if d.name not in used or d.name in shown or (d.start_line <= last and d.end_line >= first):
-            continue  # unused, already shown, or inside (or around) the selection itself
+        if d.name not in used or d.name in shown or (d.start_line <= last and d.end_line >= first) or \
+                not worth_showing(d):
+            continue  # unused, already shown, inside (or around) the selection itself, or a mere attribute
         text, end = definition_text(index, d, max_lines)
         if text.strip():
             shown.add(d.name)
             out.append(Piece("definition", text, d.path, d.start_line, end, d.name))
     return out[:max_names]
+
+
+def worth_showing(d: Definition) -> bool:
+    """Functions, classes, types and module-level names; not a class's fields (``query.path``
+    would otherwise pull in every ``path`` attribute) nor dunder methods."""
+    if d.name.startswith("__"):
+        return False
+    return not (d.container and d.kind in _ATTRIBUTE_KINDS)
+
+
+_ATTRIBUTE_KINDS = ("variable", "field", "constant", "property", "attribute")
 
 
 def gather(request: SelectionRequest, index: SymbolIndex | None) -> tuple[list[Piece], list[str]]:

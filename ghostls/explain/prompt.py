@@ -110,6 +110,10 @@ def pack(provider: Provider, request: SelectionRequest, pieces: list[Piece], bud
             return None
         end, truncated = cuts[best], True
         prompt, messages = render(end, [])
+    if pieces:  # the usual case: everything fits, one render decides it
+        whole, whole_messages = render(end, list(pieces))
+        if whole.token_count <= budget:
+            return PackedPrompt(whole, whole_messages, (request.start, end), truncated, list(pieces), 0)
     kept: list[Piece] = []
     skipped = 0
     for piece in pieces:
