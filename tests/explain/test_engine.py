@@ -7,10 +7,11 @@ import pytest
 
 from ghostls.explain.actions import ACTIONS, instruction
 from ghostls.explain.extract import check_only_docs_added, extract_code, reindent, replacement_for
-from ghostls.explain.gather import scopes_and_imports
+from ghostls.explain.gather import scopes_and_imports, worth_showing
 from ghostls.explain.prompt import explain_messages, pack
 from ghostls.explain.selection import ExplainError, SelectionRequest, check, looks_binary, whole_lines
 from ghostls.indexing.languages import spec_named
+from ghostls.indexing.model import Definition
 from ghostls.providers.base import ApproximateCounter, ChatMessage, RenderedPrompt
 
 EXTRACT = [
@@ -132,3 +133,13 @@ def test_add_docstring_may_not_change_the_code() -> None:
     with pytest.raises(ExplainError, match="also changed the code"):
         check_only_docs_added(python, original, 'def f(x):\n    """Add one."""\n    return x + 2', "Doc")
     check_only_docs_added(go, "func F() int {\n\treturn 1\n}", "// F returns one.\nfunc F() int {\n\treturn 1\n}", "D")
+
+
+@pytest.mark.parametrize(("kind", "container", "name", "shown"), [
+    ("function", "", "polygon_area", True), ("method", "Report", "describe", True), ("class", "", "Report", True),
+    ("constant", "", "MAX_SIZE", True), ("field", "Query", "path", False), ("variable", "Query", "lines", False),
+    ("method", "Report", "__call__", False)])
+def test_which_definitions_are_worth_showing(kind: str, container: str, name: str, shown: bool) -> None:
+    d = Definition(name=name, kind=kind, path="/w/a.py", language="python", start_line=0, start_col=0, end_line=1,
+                   end_col=0, container=container)
+    assert worth_showing(d) is shown
