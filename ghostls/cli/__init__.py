@@ -15,7 +15,6 @@ SUBCOMMANDS = [
     "ghostls.cli.prompt",
     "ghostls.cli.schema",
     "ghostls.cli.index",
-    "ghostls.cli.explain",
     "ghostls.cli.replay",
     "ghostls.cli.explain",
     "ghostls.cli.finetune",
