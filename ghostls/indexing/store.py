@@ -278,13 +278,22 @@ class IndexStore:
                 for module, names, alias, line in rows]
 
     def paths_ending_with(self, suffixes: Sequence[str], limit: int = 20) -> list[str]:
-        """Indexed files whose path ends with one of ``suffixes`` (e.g. "/pkg/mod.py")."""
+        """Indexed files whose path ends with one of ``suffixes`` (e.g. "/pkg/mod.py").
+
+        A suffix ending in a separator names a directory ("/headers/"): the files directly in it
+        (a Go package).
+        """
         if not suffixes:
             return []
         where = " OR ".join("path LIKE ? ESCAPE '\\'" for _ in suffixes)
-        args = ["%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for s in suffixes]
-        rows = self._read(f"SELECT path FROM files WHERE status = '' AND ({where}) LIMIT ?", (*args, limit))
-        return [row[0] for row in rows]
+        args = ["%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + ("%" if s.endswith(os.sep) else "") for s in suffixes]
+        rows = self._read(f"SELECT path FROM files WHERE status = '' AND ({where}) LIMIT ?", (*args, limit * 4))
+        dirs = tuple(s for s in suffixes if s.endswith(os.sep))
+        files = tuple(s for s in suffixes if not s.endswith(os.sep))
+        found = [path for (path,) in rows
+                 if path.endswith(files) or (os.path.dirname(path) + os.sep).endswith(dirs)]
+        return found[:limit]
 
     def stats(self) -> dict[str, object]:
         files = self._read("SELECT count(*), coalesce(sum(size), 0) FROM files WHERE status = ''")

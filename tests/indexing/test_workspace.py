@@ -188,3 +188,19 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(project: Path,
     stats = index.build()
     assert stats.parsed == 6 and index.lookup("make_user")
     assert "index worker processes failed" in caplog.text
+
+
+def test_go_package_imports_resolve_to_the_files_of_that_directory(tmp_path: Path, make_index) -> None:
+    root = tmp_path / "goproj"
+    write_tree(root, {
+        "go.mod": "module example.com/shop\n",
+        "headers/parse.go": "package headers\n\n// ParseHeader reads one header line.\nfunc ParseHeader(line string) (string, string) {\n"
+                            "\treturn line, line\n}\n",
+        "headers/sub/other.go": "package sub\n\nfunc Elsewhere() {}\n",
+        "main.go": 'package main\n\nimport "example.com/shop/headers"\n\nfunc main() {\n\theaders.ParseHeader("a: b")\n}\n',
+    })
+    index = make_index(root)
+    index.build()
+    imported = {(d.name, os.path.relpath(d.path, root)) for d in index.imported_definitions(str(root / "main.go"))}
+    assert ("ParseHeader", "headers/parse.go") in imported
+    assert all(not path.startswith("headers/sub") for _, path in imported)
