@@ -81,6 +81,6 @@ async def test_embedded_smollm2_explains_the_function(embedded_model_dir: Path, 
     async with explain_session({"index": {"cacheDir": str(tmp_path / "cache")}}, root) as (client, streams):
         uri = open_report(client, root / "fib.py")
         result = await execute(client, "ghostls.explain", {"uri": uri, "range": lsp_range(((0, 0), (4, 12))),
-                                                           "streamId": "e1", "maxNewTokens": 120})
+                                                           "streamId": "e1", "maxNewTokens": 64})
     assert "fibonacci" in result["markdown"].lower(), result["markdown"]
     assert result["model"] and len([e for e in streams.of("e1") if not e["done"]]) > 1
