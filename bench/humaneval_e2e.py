@@ -105,20 +105,22 @@ def main() -> int:
         text, end, seconds = pipeline(provider, settings, task)
         doc = task["prompt"] + text + task["suffix"][end:]
         r = rows["pipeline"]
+        pipeline_pass = passes(task, doc)
         r["exact"] += normalize(text) == normalize(middle) and end == 0
         r["first_line_exact"] += normalize(text.split("\n")[0]) == normalize(middle)
-        r["pass"] += passes(task, doc)
+        r["pass"] += pipeline_pass
         r["empty"] += not text.strip()
         r["t"].append(seconds)
         line, seconds = naive(provider, task, args.max_new_tokens)
         r = rows["naive"]
         r["exact"] += normalize(line) == normalize(middle)
         r["first_line_exact"] += normalize(line) == normalize(middle)
-        r["pass"] += passes(task, task["prompt"] + line + "\n" + task["suffix"])
+        naive_pass = passes(task, task["prompt"] + line + "\n" + task["suffix"])
+        r["pass"] += naive_pass
         r["empty"] += not line.strip()
         r["t"].append(seconds)
-        print(f"[{n}/{len(subset)}] {task['task_id']}: pipeline {text!r} | naive {line!r} | want {middle!r}",
-              file=sys.stderr)
+        print(f"[{n}/{len(subset)}] {task['task_id']}: pipeline {text!r} (pass={pipeline_pass}) | "
+              f"naive {line!r} (pass={naive_pass}) | want {middle!r}", file=sys.stderr, flush=True)
     n = len(subset)
     print(f"HumanEval single-line infilling, {n} tasks (seed {args.seed}), embedded SmolLM2-135M-Instruct, "
           f"greedy, maxNewTokens {args.max_new_tokens}, {time.perf_counter() - started:.0f} s, "
