@@ -89,6 +89,9 @@ class EngineSettings:
     compile: bool = _opt(
         False, "On CUDA: a static key/value cache and a torch.compile'd (CUDA graph) decode step. Slower "
         "first requests while it compiles; ignored on CPU and MPS.")
+    threads: int = _opt(
+        0, "CPU threads for the local model (0: torch's default, one per core). On a busy machine 1 or 2 "
+        "can be several times faster than oversubscribed cores.", minimum=0, maximum=256)
 
 
 @dataclass(frozen=True)

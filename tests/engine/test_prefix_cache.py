@@ -83,4 +83,4 @@ def test_status_reports_device_dtype_memory_and_load_time(cached: LocalProvider)
     assert status["memory"]["kvCacheBytes"] == status["engine"]["prefixCache"]["bytes"] > 0
     assert status["loadSeconds"] > 0
     assert {"tokenizer", "weights", "vocab", "warmup"} <= set(status["loadPhases"])
-    assert status["engine"]["attention"] == "sdpa"
+    assert status["engine"]["attention"] == "sdpa" and status["engine"]["threads"] >= 1

@@ -60,7 +60,7 @@ class LocalProvider:
                  profile: str = "auto", context_size: int = 2048,
                  progress: Callable[[str, int | None], None] | None = None, *,
                  kv_cache_mb: int = 512, prompt_lookup: int = 8, compile: bool = False,
-                 static_cache: bool | None = None) -> None:
+                 static_cache: bool | None = None, threads: int = 0) -> None:
         self.model_setting = model
         self.device_setting = device
         self.dtype_setting = dtype
@@ -79,6 +79,7 @@ class LocalProvider:
         self.kv_cache_mb = kv_cache_mb
         self.prompt_lookup = prompt_lookup
         self.compile_requested = compile
+        self.threads = threads
         self.static_cache_requested = static_cache
         self.compiled = False
         self.scheduler = ModelScheduler()
@@ -97,7 +98,7 @@ class LocalProvider:
         return cls(model=settings.model, device=settings.device, dtype=settings.dtype,
                    profile=settings.model_profile, context_size=settings.context_size, progress=progress,
                    kv_cache_mb=engine.kv_cache_mb, prompt_lookup=engine.prompt_lookup,
-                   compile=engine.compile)
+                   compile=engine.compile, threads=engine.threads)
 
     # -- loading ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -112,6 +113,10 @@ class LocalProvider:
             location, extra = materialize(source)
             self.device = choose_device(self.device_setting)
             self.dtype = choose_dtype(self.dtype_setting, self.device)
+            if self.threads > 0:
+                import torch
+
+                torch.set_num_threads(self.threads)
             phases["prepare"] = time.perf_counter() - started
             self.progress(f"Loading {source.label} on {self.device}", 40)
             self._load_weights(location, extra, source, phases)
@@ -124,8 +129,9 @@ class LocalProvider:
             phases["warmup"] = time.perf_counter() - mark
             self.load_seconds = time.perf_counter() - started
             self.load_phases = {k: round(v, 3) for k, v in phases.items()}
-            log.info("model %s loaded on %s (%s) in %.2fs (%s), profile %s, weights %s%s",
-                     source.label, self.device, str(self.dtype).replace("torch.", ""), self.load_seconds,
+            log.info("model %s loaded on %s (%s, %s threads) in %.2fs (%s), profile %s, weights %s%s",
+                     source.label, self.device, str(self.dtype).replace("torch.", ""), _torch_threads(),
+                     self.load_seconds,
                      ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()), self.profile.name,
                      _format_bytes(self.memory_bytes()),
                      ", static cache + torch.compile" if self.compiled else "")
@@ -277,6 +283,7 @@ class LocalProvider:
                 "kvCacheMb": self.kv_cache_mb,
                 "promptLookup": self.prompt_lookup,
                 "compiled": self.compiled,
+                "threads": _torch_threads(),
                 "prefixCache": self.prefix_cache.snapshot() if self.model is not None else None,
                 "waitingRequests": self.scheduler.waiting,
             },
@@ -371,6 +378,13 @@ class LocalProvider:
         self.prefix_cache.clear()
         self.model = None
         self._decode_model = None
+
+
+def _torch_threads() -> int | None:
+    import sys
+
+    torch = sys.modules.get("torch")  # status never imports torch by itself
+    return torch.get_num_threads() if torch is not None else None
 
 
 def _rss_bytes() -> int:
