@@ -87,18 +87,27 @@ def _validate(values: tuple[int, ...] | None, count: int, what: str) -> list[int
     return sorted(set(out))
 
 
+def _rows(weights: Any, queries: Any) -> Any:
+    """``weights[:, queries, :]``; a view (no copy) when the queries are one contiguous run."""
+    q = queries.tolist() if hasattr(queries, "tolist") else list(queries)
+    if q and q == list(range(q[0], q[-1] + 1)):
+        return weights[:, q[0]:q[-1] + 1, :]
+    return weights[:, queries.to(weights.device), :]
+
+
 def head_statistics(weights: Any, queries: Any, sinks: Sequence[int] = (0,)) -> tuple[Any, Any, Any]:
     """Per-head (entropy, sink mass, mean distance) of ``weights`` (heads x n x n), averaged over
-    the query rows ``queries`` (a LongTensor)."""
+    the query rows ``queries`` (a LongTensor).  Written to make at most one n-sized temporary."""
     import torch
 
-    queries = queries.to(weights.device)
-    rows = weights[:, queries, :].float()  # h x q x n
-    entropy = -(rows * torch.log(rows.clamp_min(1e-12))).sum(-1).mean(-1)
+    rows = _rows(weights, queries).float()  # h x q x n
+    entropy = torch.special.entr(rows).sum(-1).mean(-1)
     sink = rows[:, :, list(sinks)].sum(-1).mean(-1)
     n = weights.shape[-1]
-    distance = (queries.view(-1, 1) - torch.arange(n, device=weights.device).view(1, -1)).clamp_min(0).float()
-    mean_distance = (rows * distance).sum(-1).mean(-1)
+    # sum_k p[q,k] * (q - k) = q * sum_k p[q,k] - sum_k p[q,k] * k   (p is zero above the diagonal)
+    keys = torch.arange(n, device=weights.device, dtype=rows.dtype)
+    q_pos = queries.to(weights.device).to(rows.dtype)
+    mean_distance = (q_pos * rows.sum(-1) - rows @ keys).mean(-1)
     return entropy, sink, mean_distance
 
 
@@ -144,8 +153,8 @@ def run_attention(model: Any, ids: list[int], queries: list[int], options: Atten
         entropy, sink, distance = head_statistics(w, q_index)
         for h, (e, s, d) in enumerate(zip(entropy.tolist(), sink.tolist(), distance.tolist(), strict=True)):
             stats.append(HeadStats(layer, h, e, s, d))
-        chosen = w[heads]
-        per_key = chosen[:, q_index.to(w.device), :].mean(1).cpu()  # chosen heads x n
+        chosen = w if len(heads) == w.shape[0] else w[heads]
+        per_key = _rows(chosen, q_index).mean(1).cpu()  # chosen heads x n
         for i, h in enumerate(heads):
             key_mass[(layer, h)] = per_key[i]
         if options.aggregation == "mean":
