@@ -40,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-epochs", type=float, default=3.0, help="stop after this many passes over the data")
     p.add_argument("--eval-tokens", type=int, default=16000, help="held-out tokens scored for perplexity (0: all)")
     p.add_argument("--eval-lines", type=int, default=80, help="held-out lines for next-line exact match")
+    p.add_argument("--context-tokens", type=int, default=384, help="prompt tokens for each next-line prediction")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for torch (0: torch's default); on a machine shared with other work, 1 "
+                        "avoids threads spinning against each other")
     p.add_argument("--output", default="", help="adapter folder (default: <cache>/adapters/<model>/<workspace>-<hash>)")
     p.add_argument("--json", dest="json_out", default="", metavar="OUT", help="also save the report as JSON here")
     p.set_defaults(func=run)
@@ -52,7 +56,7 @@ class TrainBar:
         self.stream = stream
         self.width = width
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._last_plain = -1.0
+        self._last_plain = -math.inf
 
     def __call__(self, p: Any) -> None:
         filled = int(self.width * p.fraction)
@@ -101,7 +105,11 @@ def run(args: argparse.Namespace) -> int:
                          alpha=2 * args.rank, seq_tokens=args.seq_tokens)
     options = FinetuneOptions(workspace=root, model=args.model, device=args.device, dtype=args.dtype,
                               train=config, held_out=args.held_out, eval_tokens=args.eval_tokens,
-                              eval_positions=args.eval_lines, output=Path(args.output) if args.output else None)
+                              eval_positions=args.eval_lines, context_tokens=args.context_tokens, output=Path(args.output) if args.output else None)
+    if args.threads > 0:
+        import torch
+
+        torch.set_num_threads(args.threads)
     stop = threading.Event()
     bar = TrainBar()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -53,7 +54,8 @@ def next_line_match(model: Any, tokenizer: Any, positions: Sequence[LinePosition
 
 def greedy_line(model: Any, tokenizer: Any, pos: LinePosition, *, device: str, context_tokens: int,
                 max_new_tokens: int) -> str | None:
-    """The line the model writes at ``pos`` (None when it does not start with ``pos.lead``)."""
+    """The line the model writes at ``pos``: after ``pos.lead`` and any blank lines (None when the
+    model does not start with ``pos.lead``)."""
     import torch
 
     ids = list(tokenizer(pos.prompt, add_special_tokens=False)["input_ids"])[-context_tokens:]
@@ -73,13 +75,23 @@ def greedy_line(model: Any, tokenizer: Any, pos: LinePosition, *, device: str, c
                 break
             new.append(token)
             feed = [token]
-            text = tokenizer.decode(new)
-            body = text[len(pos.lead):] if text.startswith(pos.lead) else None
-            if body is None and len(text) >= len(pos.lead):
+            line = _written_line(tokenizer.decode(new), pos.lead)
+            if line is None and len(tokenizer.decode(new)) >= len(pos.lead):
                 return None
-            if body is not None and "\n" in body:
+            if line is not None and line[1]:
                 break
-    text = tokenizer.decode(new)
-    if not text.startswith(pos.lead):
+    line = _written_line(tokenizer.decode(new), pos.lead)
+    return line[0] if line is not None else None
+
+
+_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
+
+
+def _written_line(text: str, lead: str) -> tuple[str, bool] | None:
+    """(the first non-blank line after ``lead``, whether it is complete); None without the lead."""
+    if not text.startswith(lead):
         return None
-    return text[len(pos.lead):].split("\n", 1)[0]
+    body = text[len(lead):]
+    body = body[_BLANK_LINES.match(body).end():] if lead else body
+    line, newline, _ = body.partition("\n")
+    return line, bool(newline)

@@ -66,7 +66,7 @@ class LinePosition:
     line_number: int
     prompt: str
     line: str
-    lead: str  # "\n" for prefix-only prompts, which end before the line break
+    lead: str  # "\n" for prefix-only prompts, which end before the line break (blank lines may follow)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,8 @@ def node_boundaries(data: bytes, language: str, max_bytes: int) -> list[int]:
     """Byte offsets that cut ``data`` between syntax nodes into pieces of at most ``max_bytes``
     (a single node larger than that, with no children to cut between, stays whole).
 
-    Cuts move past trailing spaces to the next line start, so pieces start at a line.
+    Cuts move past trailing spaces to the next line start; cuts that would still fall inside a
+    line are dropped, so every piece starts at a line start.
     """
     spec = spec_for(language) if language else None
     cuts: list[int] = [0]
@@ -152,6 +153,8 @@ def node_boundaries(data: bytes, language: str, max_bytes: int) -> list[int]:
         nl = data.find(b"\n", b)
         if 0 < b < len(data) and nl != -1 and not data[b:nl].strip():
             b = nl + 1
+        if 0 < b < len(data) and data[b - 1] != 0x0A:
+            continue  # a cut inside a line (e.g. after a function's name) would split the line
         if not adjusted or b > adjusted[-1]:
             adjusted.append(min(b, len(data)))
     if adjusted[-1] != len(data):
@@ -248,8 +251,9 @@ def next_line_positions(files: Sequence[SourceFile], profile: ModelProfile, *, c
                         seed: int = 0, context_bytes: int = 1500, min_line: int = 3) -> list[LinePosition]:
     """Up to ``count`` lines that start a syntax node (not a comment), sampled with ``seed``.
 
-    Prefix-only prompts end before the line break (the tokenizer merges a newline with the
-    indentation after it, so a prompt that ends right after "\\n" would be unfair); FIM prompts
+    Prefix-only prompts end before the line break and any blank lines (the tokenizer merges
+    newlines with the indentation after them, so a prompt that ends right after "\\n" would be
+    unfair): the model must write the line break, blank lines and the line; FIM prompts
     hold the text before the line as prefix and the rest of the file as suffix.
     """
     candidates: list[tuple[SourceFile, int, int, int]] = []  # file, line number, start, end (bytes)
@@ -283,7 +287,7 @@ def next_line_positions(files: Sequence[SourceFile], profile: ModelProfile, *, c
                                 path=f.rel, language=f.language)
             prompt, lead = profile.layout(parts)[0], ""
         else:
-            prompt, lead = data[head:a - 1].decode("utf-8", "replace"), "\n"
+            prompt, lead = data[head:a].decode("utf-8", "replace").rstrip(), "\n"
         out.append(LinePosition(path=f.rel, line_number=number, prompt=prompt, line=line, lead=lead))
     return out
 

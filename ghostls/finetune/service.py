@@ -23,6 +23,14 @@ class AdapterService:
         self.error = ""
         self._provider: Any = None  # the provider the current state applies to
         self._lock = asyncio.Lock()
+        self.pending: asyncio.Task | None = None  # a switch asked for by a settings change
+
+    async def settled_status(self) -> dict[str, Any]:
+        """The status once a switch started by a settings change has finished."""
+        pending = self.pending
+        if pending is not None and not pending.done():
+            await asyncio.wait([pending])
+        return self.status()
 
     async def switch(self, provider: Any, path: str) -> dict[str, Any]:
         """Apply ``path`` ("" removes) to ``provider``; raises ProviderError with the reason."""

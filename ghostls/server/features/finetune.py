@@ -31,7 +31,7 @@ def register(server: GhostServer) -> None:
         path = new.finetune.adapter.strip()
         provider_changed = server.adapters.needs_reapply(server.providers.provider)
         if path != old.finetune.adapter.strip() or provider_changed:
-            background(_apply_setting(server, path))
+            server.adapters.pending = background(_apply_setting(server, path))
 
     server.settings_listeners.append(on_settings)
 
@@ -47,4 +47,4 @@ def register(server: GhostServer) -> None:
 
     @command(server, "ghostls.adapterStatus")
     async def adapter_status(ls: GhostServer, params: dict[str, Any]) -> dict[str, Any]:
-        return ls.adapters.status()
+        return await ls.adapters.settled_status()
