@@ -2,93 +2,94 @@
 
 from __future__ import annotations
 
-import bisect
+import threading
+import weakref
+from typing import Any
 
 from ghostls.providers.base import PromptParts, TokenCounter
 
 # Tokens rarely span more characters than this: a first cut by characters keeps the
 # tokenizer away from the whole of a long file.
 CHARS_PER_TOKEN_MAX = 12
-# First guess of characters per token when reading a window with token offsets (doubled
-# while the window holds fewer tokens than the budget).
-CHARS_PER_TOKEN_GUESS = 5
+class LineCounts:
+    """Token counts of single lines (each with its line break), remembered: between two
+    keystrokes only the edited line is new, so budgeting a long file costs one small
+    tokenizer call instead of tokenizing the whole window again.  Counting lines apart
+    can only lose merges across a line break, so the sum errs on the long side (safe for a
+    budget); the rendered prompt is counted exactly afterwards."""
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self.capacity = capacity
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def counts(self, lines: list[str], counter: TokenCounter) -> list[int]:
+        with self._lock:
+            known = self._counts
+            missing = [line for line in dict.fromkeys(lines) if line not in known]
+        if missing:
+            backend = getattr(getattr(counter, "tokenizer", None), "backend_tokenizer", None)
+            if backend is not None:
+                values = [len(e.ids) for e in backend.encode_batch(missing, add_special_tokens=False)]
+            else:
+                values = [counter.count(line) for line in missing]
+            with self._lock:
+                if len(self._counts) + len(missing) > self.capacity:
+                    self._counts = {}
+                self._counts.update(zip(missing, values, strict=True))
+                known = self._counts
+        return [known[line] if line in known else counter.count(line) for line in lines]
 
 
-def _token_spans(text: str, counter: TokenCounter) -> list[tuple[int, int]] | None:
-    """Character spans of the tokens of ``text`` from one tokenizer call, when the counter
-    wraps a fast tokenizer (None otherwise)."""
-    tokenizer = getattr(counter, "tokenizer", None)
-    backend = getattr(tokenizer, "backend_tokenizer", None)  # the Rust tokenizer of a fast one
-    if backend is None:
-        return None
-    return backend.encode(text, add_special_tokens=False).offsets
+_line_counts: weakref.WeakKeyDictionary[Any, LineCounts] = weakref.WeakKeyDictionary()
+
+
+def line_counts(counter: TokenCounter) -> LineCounts:
+    try:
+        cache = _line_counts.get(counter)
+        if cache is None:
+            cache = _line_counts[counter] = LineCounts()
+        return cache
+    except TypeError:  # a counter that cannot be weakly referenced: no memory across calls
+        return LineCounts()
+
+
+CHUNK_LINES = 64
 
 
 def take_tail_lines(text: str, budget: int, counter: TokenCounter) -> str:
     """The longest run of whole lines at the end of ``text`` that fits ``budget`` tokens.
 
     The last (partial) line is always kept whole, trimmed from the left only if it alone is
-    over budget.  One tokenizer call with offsets over a window a little larger than the budget
-    (the count of a tail is the number of tokens starting in it, exact up to a token at the cut);
-    a binary search with plain counts for other counters.
+    over budget.  Lines are counted one by one (remembered across calls), walking up from the
+    cursor in chunks.
     """
     if budget <= 0:
         return ""
-    size = budget * CHARS_PER_TOKEN_GUESS
-    while True:
-        window = text if size >= len(text) else text[-size:]
-        spans = _token_spans(window, counter)
-        if spans is None:
-            return _tail_by_counts(text, budget, counter)
-        if len(spans) <= budget and window is text:
-            return text
-        if len(spans) > budget or window is text:
-            break
-        size *= 2
-    starts = [s for s, _ in spans]
-    base = len(text) - len(window)
-    line_start = window.rfind("\n") + 1
-    for_line = len(starts) - bisect.bisect_left(starts, line_start)
-    if for_line > budget:
-        return text[base + starts[len(starts) - budget]:]
-    first = 0 if window is text else window.find("\n") + 1
-    candidates = [first] + [i + 1 for i in _newlines(window, first)]
-    lo, hi = 0, len(candidates) - 1  # smallest line start whose tail fits (the last one does)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if len(starts) - bisect.bisect_left(starts, candidates[mid]) <= budget:
-            hi = mid
-        else:
-            lo = mid + 1
-    return text[base + candidates[lo]:]
-
-
-def _newlines(text: str, start: int) -> list[int]:
-    out = []
-    i = text.find("\n", start)
-    while i != -1:
-        out.append(i)
-        i = text.find("\n", i + 1)
-    return out
-
-
-def _tail_by_counts(text: str, budget: int, counter: TokenCounter) -> str:
-    window = text[-budget * CHARS_PER_TOKEN_MAX:] if len(text) > budget * CHARS_PER_TOKEN_MAX else text
-    if window is text and counter.count(text) <= budget:
-        return text
-    last_start = window.rfind("\n") + 1
-    if counter.count(window[last_start:]) > budget:
-        return _trim_left(window[last_start:], budget, counter)
-    starts = [0 if window is text else window.find("\n") + 1]
-    starts += [i + 1 for i in _newlines(window, starts[0])]
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if counter.count(window[starts[mid]:]) <= budget:
-            hi = mid
-        else:
-            lo = mid + 1
-    return window[starts[lo]:]
+    cache = line_counts(counter)
+    last_start = text.rfind("\n") + 1
+    used = cache.counts([text[last_start:]], counter)[0]
+    if used > budget:
+        return _trim_left(text[last_start:], budget, counter)
+    start = last_start  # the kept tail is text[start:]
+    while start > 0:
+        chunk_starts = []
+        pos = start
+        for _ in range(CHUNK_LINES):
+            if pos <= 0:
+                break
+            pos = text.rfind("\n", 0, pos - 1) + 1
+            chunk_starts.append(pos)
+        pieces, ends = [], start
+        for s_ in chunk_starts:
+            pieces.append(text[s_:ends])  # the line with its "\n"
+            ends = s_
+        for s_, cost in zip(chunk_starts, cache.counts(pieces, counter), strict=True):
+            if used + cost > budget:
+                return text[start:]
+            used += cost
+            start = s_
+    return text[start:]
 
 
 def take_head_lines(text: str, budget: int, counter: TokenCounter) -> str:
@@ -97,48 +98,26 @@ def take_head_lines(text: str, budget: int, counter: TokenCounter) -> str:
 
 
 def _head_lines(text: str, budget: int, counter: TokenCounter) -> tuple[str, int]:
-    """(kept text, its token count)."""
+    """(kept text, its token count by line counts)."""
     if budget <= 0 or not text:
         return "", 0
-    size = budget * CHARS_PER_TOKEN_GUESS
-    while True:
-        window = text if size >= len(text) else text[:size]
-        spans = _token_spans(window, counter)
-        if spans is None:
-            kept = _head_by_counts(text, budget, counter)
-            return kept, counter.count(kept)
-        if len(spans) <= budget and window is text:
-            return text, len(spans)
-        if len(spans) > budget or window is text:
-            break
-        size *= 2
-    ends = [e for _, e in spans]
-    line_ends = _newlines(window, 0)
-    lo, hi = -1, len(line_ends) - 1  # largest line end whose head fits (-1: none)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if bisect.bisect_right(ends, line_ends[mid]) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    if lo < 0:
-        return "", 0
-    return text[:line_ends[lo]], bisect.bisect_right(ends, line_ends[lo])
-
-
-def _head_by_counts(text: str, budget: int, counter: TokenCounter) -> str:
-    window = text[:budget * CHARS_PER_TOKEN_MAX] if len(text) > budget * CHARS_PER_TOKEN_MAX else text
-    if window is text and counter.count(text) <= budget:
-        return text
-    ends = _newlines(window, 0) + ([len(text)] if window is text else [])
-    lo, hi = -1, len(ends) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if counter.count(window[:ends[mid]]) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return window[:ends[lo]] if lo >= 0 else ""
+    cache = line_counts(counter)
+    used, end, pos = 0, 0, 0
+    while pos < len(text):
+        pieces = []
+        for _ in range(CHUNK_LINES):
+            if pos >= len(text):
+                break
+            nl = text.find("\n", pos)
+            stop = len(text) if nl == -1 else nl + 1
+            pieces.append(text[pos:stop])
+            pos = stop
+        for piece, cost in zip(pieces, cache.counts(pieces, counter), strict=True):
+            if used + cost > budget:
+                return text[:end].removesuffix("\n"), used
+            used += cost
+            end += len(piece)
+    return text[:end], used
 
 
 def _trim_left(text: str, budget: int, counter: TokenCounter) -> str:
