@@ -74,14 +74,14 @@ def set_adapter(provider: Any, path: str) -> ActiveAdapter | None:
     if not supports_adapters(provider):
         raise ProviderError("Adapters apply to the local provider only ('ghostls.provider' is "
                             f"{getattr(provider, 'name', '?')!r}).", kind="adapter")
-    folder = check_adapter_path(path) if path else None
     if getattr(provider, "compiled", False):
         raise ProviderError("Adapters cannot be switched while 'ghostls.engine.compile' is on (the compiled "
                             "CUDA graph holds the old weights); turn it off to use an adapter.", kind="adapter")
     provider.load()
     with provider.scheduler.hold(threading.Event()):
         try:
-            _remove(provider)
+            _remove(provider)  # first: an adapter that cannot be applied leaves none behind
+            folder = check_adapter_path(path) if path else None
             info = _apply(provider, folder) if folder is not None else None
         finally:
             provider.prefix_cache.clear()
