@@ -124,18 +124,19 @@ async def main(args: argparse.Namespace) -> None:
     print(f"\nattention view, embedded SmolLM2-135M on CPU ({args.threads} threads), {args.repeat} runs each; "
           f"server RSS after load {rss_after_load / 2**20:.0f} MiB")
     print(f"{'tokens':>6} {'p50 s':>7} {'p95 s':>7} {'fwd s':>7} {'cpu/thr':>7} {'base s':>7} {'b cpu/thr':>9} "
-          f"{'ratio':>6} {'peak RSS':>9} {'+ over load':>11} {'payload':>9} {'w/o html':>9} {'goal':>5}")
+          f"{'ratio':>6} {'peak RSS':>9} {'+ over load':>11} {'payload':>9} {'w/o html':>9}  {'goal'}")
     for row in rows:
         wall, cpu = baseline_forward(model, tokenizer, text, ends[row["tokens"]], args.repeat)
         base, base_cpu = pct(wall, 0.5), pct(cpu, 0.5) / args.threads
         view_cpu = row["cpu_p50"] / args.threads
         goal = ""
-        if row["tokens"] == 512:
-            goal = "ok" if min(row["p50"], view_cpu) <= 3.0 and row["payload"] <= 1_000_000 else "MISS"
+        if row["tokens"] == 512:  # goals: <= 3 s and <= 1 MB; wall and CPU estimate judged apart
+            goal = (f"wall {'ok' if row['p50'] <= 3.0 else 'MISS'}/cpu {'ok' if view_cpu <= 3.0 else 'MISS'}"
+                    f"/size {'ok' if row['payload'] <= 1_000_000 else 'MISS'}")
         print(f"{row['tokens']:>6} {row['p50']:>7.2f} {row['p95']:>7.2f} {row['forward_p50']:>7.2f} {view_cpu:>7.2f} "
               f"{base:>7.2f} {base_cpu:>9.2f} {view_cpu / base_cpu:>6.2f} {row['peak_rss'] / 2**20:>8.0f}M "
               f"{(row['peak_rss'] - rss_after_load) / 2**20:>10.0f}M "
-              f"{row['payload'] / 1e3:>8.0f}K {row['payload_no_html'] / 1e3:>8.0f}K {goal:>5}")
+              f"{row['payload'] / 1e3:>8.0f}K {row['payload_no_html'] / 1e3:>8.0f}K  {goal}")
     print("ratio: the view's CPU time over the plain forward pass's (same tokens, same threads)")
     print(f"eager twin extra memory: {rows[0]['twin_extra'] / 2**20:.1f} MiB "
           "(weights shared with the completion model)")
