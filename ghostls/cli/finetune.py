@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
                          alpha=2 * args.rank, seq_tokens=args.seq_tokens)
     options = FinetuneOptions(workspace=root, model=args.model, device=args.device, dtype=args.dtype,
                               train=config, held_out=args.held_out, eval_tokens=args.eval_tokens,
-                              eval_positions=args.eval_lines, context_tokens=args.context_tokens, output=Path(args.output) if args.output else None)
+                              eval_positions=args.eval_lines, context_tokens=args.context_tokens,
+                              output=Path(args.output) if args.output else None)
     if args.threads > 0:
         import torch
 

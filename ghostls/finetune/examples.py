@@ -182,7 +182,7 @@ def line_chunks(file: SourceFile, max_bytes: int) -> list[Example]:
     cuts = node_boundaries(data, file.language, max_bytes)
     out: list[Example] = []
     start = 0
-    for prev, b in zip(cuts, cuts[1:]):
+    for prev, b in zip(cuts, cuts[1:], strict=False):
         if b - start > max_bytes and prev > start:
             out.append(_chunk(data, start, prev, file.rel))
             start = prev

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from ghostls.finetune.evaluate import next_line_match, perplexity
-from ghostls.finetune.examples import Split, build_examples, collect_files, next_line_positions, split_by_file
+from ghostls.finetune.examples import (
+    SourceFile,
+    Split,
+    build_examples,
+    collect_files,
+    next_line_positions,
+    split_by_file,
+)
 from ghostls.finetune.store import adapter_dir, base_fingerprint, save_adapter, update_metadata
 from ghostls.finetune.train import TrainConfig, TrainProgress, TrainResult, add_lora, train
 from ghostls.providers.base import ProviderError
@@ -80,12 +87,18 @@ def load_base(model: str, device: str = "auto", dtype: str = "auto", profile: st
     return LoadedBase(lm, tokenizer, prof, source.label, location, chosen)
 
 
-def prepare_data(options: FinetuneOptions, profile: Any) -> tuple[Split, list, list, list]:
+def workspace_files(options: FinetuneOptions) -> list[SourceFile]:
     files = collect_files(options.workspace, options.index, options.privacy)
     if len(files) < 2:
         raise FinetuneError(f"{options.workspace} has {len(files)} code file(s) that can be used (after "
                             ".gitignore, size and privacy rules); fine-tuning needs at least 2: one to train "
                             "on, one to measure on.")
+    return files
+
+
+def prepare_data(options: FinetuneOptions, profile: Any,
+                 files: list[SourceFile] | None = None) -> tuple[Split, list, list, list]:
+    files = files if files is not None else workspace_files(options)
     split = split_by_file(files, options.held_out, options.train.seed)
     max_bytes = options.train.seq_tokens * 3
     train_examples = build_examples(split.train, profile, seed=options.train.seed, max_bytes=max_bytes)
@@ -110,9 +123,10 @@ def run_finetune(options: FinetuneOptions, *, stop: threading.Event | None = Non
     """The whole command; returns the report (also stored in the adapter's metadata)."""
     started = time.perf_counter()
     stop = stop or threading.Event()
+    files = workspace_files(options)  # before the model loads: bad input fails fast
     base = base or load_base(options.model, options.device, options.dtype, options.profile)
     say(f"model {base.label} on {base.device} (profile {base.profile.name})")
-    split, train_examples, held_examples, positions = prepare_data(options, base.profile)
+    split, train_examples, held_examples, positions = prepare_data(options, base.profile, files)
     say(f"{len(split.train)} files to train on, {len(split.held_out)} held out "
         f"({', '.join(f.rel for f in split.held_out[:6])}{', ...' if len(split.held_out) > 6 else ''}); "
         f"{len(train_examples)} training examples, {len(positions)} held-out lines")
