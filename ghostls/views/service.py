@@ -7,12 +7,14 @@ the provider; :class:`ViewError` carries a message for the user.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import resource
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,15 @@ from ghostls.views.why import why_view
 
 log = logging.getLogger(__name__)
 _model_lock = threading.Lock()  # one attention forward pass at a time: they are memory-hungry
+
+
+@contextlib.contextmanager
+def _exclusive(provider: Any) -> Iterator[None]:
+    """Run an eager forward pass in the provider's own generation queue (when it has one), so an
+    attention view and an inline completion never compete for the same cores and weights."""
+    scheduler = getattr(provider, "scheduler", None)
+    with (scheduler.hold(threading.Event()) if scheduler is not None else contextlib.nullcontext()), _model_lock:
+        yield
 
 
 class ViewError(ValueError):
@@ -187,7 +198,7 @@ def attention_view(doc: Document, start: int, end: int, provider: Any, settings:
     queries = [i for i, t in enumerate(tz.tokens) if base + t.end > lo and base + t.start < max(hi, lo + 1)]
     if not queries:
         raise ViewError("'query' covers no token of the selection.")
-    with _model_lock:
+    with _exclusive(provider):
         twin = eager_twin(model)
         try:
             result = attn.run_attention(twin, [t.id for t in tz.tokens], queries, options)
@@ -223,7 +234,7 @@ def why_suggestion_view(doc: Document, provider: Any, result: Any, params: dict[
     prompt = result.prompt
     if prompt.extra.get("chat") or not prompt.text:
         raise ViewError("The last suggestion came from a chat prompt; this view explains completion prompts only.")
-    with _model_lock:
+    with _exclusive(provider):
         twin = eager_twin(model)
         try:
             data = why_view(twin, provider.tokenizer, prompt.text, prompt.segments, result.generated_text)
