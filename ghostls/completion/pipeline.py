@@ -11,12 +11,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from ghostls.completion.cache import CompletionCache
 from ghostls.completion.postprocess import PostContext, is_complete, postprocess_draft, strip_fences
 from ghostls.completion.prompt import budget_parts
 from ghostls.completion.request import Completion, CompletionRequest, CompletionResult
-from ghostls.completion.shape import decide_shape
+from ghostls.completion.shape import Shape, decide_shape, indent_width, next_code_line
 from ghostls.providers.base import GenerationParams, PromptParts, Provider, RenderedPrompt, Snippet
 from ghostls.settings import Settings
 
@@ -47,6 +48,18 @@ def skip_reason(request: CompletionRequest, settings: Settings) -> str:
     if not request.invoked and before.strip() and after.strip() and not all(c in ")]}>\"'`;:, " for c in after):
         return "code follows the cursor on its line"
     return ""
+
+
+def blind_shape(shape: Shape, request: CompletionRequest, provider: Provider) -> Shape:
+    """A model that cannot see the code below the cursor (no fill-in-the-middle) writes blind
+    between existing lines: one line there, unless it fills an empty body."""
+    fim = getattr(getattr(provider, "profile", None), "supports_fim", True)
+    if fim or shape.mode != "block" or shape.reason in ("after a block opener", "empty body"):
+        return shape
+    below = next_code_line(request.suffix, include_current=True)
+    if not below or indent_width(below) <= shape.outer_floor:
+        return shape  # nothing below in this definition: the model may write on
+    return replace(shape, max_lines=1, reason=shape.reason + "; one line (the model cannot see the code below)")
 
 
 def prompt_budget(settings: Settings, provider: Provider) -> int:
@@ -141,7 +154,7 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
             timings["total"] = time.perf_counter() - started
             return result
     want = max(1, settings.inline.candidates) if request.invoked else 1
-    shape = decide_shape(request, settings.inline.max_lines)
+    shape = blind_shape(decide_shape(request, settings.inline.max_lines), request, provider)
     result.shape = shape.mode
     timings["shape"] = time.perf_counter() - started
     provider.load()

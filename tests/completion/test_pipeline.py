@@ -132,3 +132,20 @@ def test_token_healing_through_the_pipeline(embedded_model_dir: Path) -> None:
     assert result.items, result.skipped
     first = result.items[0].text.split("\n")[0]
     assert first.startswith("    ") and first.strip()  # an indented body line, not a stray token
+
+
+@pytest.mark.parametrize("doc,profile,max_lines", [
+    ("def f(xs):\n    total = 0\n    █\n    return total\n", "prefix-only", 1),  # code below, blind model
+    ("def f(xs):\n    total = 0\n    █\n    return total\n", "starcoder2", 8),  # FIM model sees it
+    ("def f(xs):\n    total = 0\n    █\n", "prefix-only", 8),  # nothing below in the definition
+    ("def f(xs):\n    for x in xs:\n        █\n    return xs\n", "prefix-only", 8),  # empty body
+])
+def test_prefix_only_models_write_one_line_between_existing_lines(doc: str, profile: str, max_lines: int) -> None:
+    from types import SimpleNamespace
+
+    from ghostls.completion.pipeline import blind_shape
+    from ghostls.providers.profiles import PROFILES
+
+    request = request_at(doc)
+    holder = SimpleNamespace(profile=PROFILES[profile])  # only the profile is consulted
+    assert blind_shape(decide_shape(request, 8), request, holder).max_lines == max_lines
