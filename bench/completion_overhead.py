@@ -157,7 +157,7 @@ def overhead(requests: int, lines: int, seed: int) -> None:
     print(f"{len(text.splitlines())}-line file ({len(text) / 1024:.0f} KiB of CPython stdlib), {requests} requests, "
           f"canned 8-line model output, embedded tokenizer, syntax check on")
     measure("warm-up")
-    ours = measure("pipeline (binary-search budgeting)")
+    ours = measure("pipeline (cached line counts)")
     saved = prompt_module.take_tail_lines, prompt_module.take_head_lines
     prompt_module.take_tail_lines, prompt_module.take_head_lines = naive_take_tail_lines, naive_take_head_lines
     try:
