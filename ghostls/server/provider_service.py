@@ -96,9 +96,13 @@ class ProviderService:
         return provider
 
     def status(self) -> dict[str, Any]:
-        base: dict[str, Any] = {"state": "error" if self.error else "none", "error": self.error or None}
+        base: dict[str, Any] = {}
+        state = "none"
         if self._provider is not None:
             base.update(self._provider.status())
             loading = self._load_task is not None and not self._load_task.done()
-            base["state"] = "loading" if loading else ("ready" if base.get("loaded") else "idle")
+            state = "loading" if loading else ("ready" if base.get("loaded") else "idle")
+        if self.error:
+            state = "error"
+        base.update(state=state, error=self.error or None)
         return base

@@ -124,7 +124,7 @@ async def test_cancel_request_mid_generation_stops_the_generation(tmp_path: Path
 
 
 async def test_newer_request_supersedes_older_one(tmp_path: Path, runaway_model_dir: Path) -> None:
-    settings = {"model": str(runaway_model_dir), "maxNewTokens": 1500, "inline": {"maxLines": 200}}
+    settings = {"model": str(runaway_model_dir), "maxNewTokens": 300, "inline": {"maxLines": 200}}
     async with lsp_session(settings, root=tmp_path) as client:
         uri = open_document(client, tmp_path / "r.py", "value = ")
         await client.text_document_inline_completion_async(inline_params(uri, 0, 8))  # warm up
