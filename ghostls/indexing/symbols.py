@@ -156,10 +156,15 @@ def _doc(node: tree_sitter.Node, text: _Text, spec: LanguageSpec) -> str:
 
 def _docstring(node: tree_sitter.Node, text: _Text) -> str:
     body = node.child_by_field_name("body")
-    first = body.named_child(0) if body is not None and body.named_child_count else None
-    if first is None or first.type != "expression_statement" or not first.named_child_count:
+    try:  # trees of half-typed code can report children they cannot hand out
+        first = body.named_child(0) if body is not None and body.named_child_count else None
+        if first is None or first.type != "expression_statement" or not first.named_child_count:
+            return ""
+        string = first.named_child(0)
+    except IndexError:
         return ""
-    string = first.named_child(0)
+    if string is None:
+        return ""
     if string.type != "string":
         return ""
     raw = "".join(text.text(c.start_byte, c.end_byte) for c in string.named_children if c.type == "string_content")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -294,10 +295,23 @@ class LocalProvider:
     def render(self, parts: PromptParts, budget: int | None = None) -> RenderedPrompt:
         assert self.profile is not None
         text, segments = self.profile.layout(parts)
-        counted = tuple(Segment(**{**vars(s), "tokens": self.counter.count(text[s.start:s.end])})
-                        for s in segments)
-        return RenderedPrompt(text=text, segments=counted, token_count=self.counter.count(text),
-                              profile=self.profile.name)
+        total, per_segment = self._count_segments(text, segments)
+        counted = tuple(Segment(**{**vars(s), "tokens": n}) for s, n in zip(segments, per_segment, strict=True))
+        return RenderedPrompt(text=text, segments=counted, token_count=total, profile=self.profile.name)
+
+    def _count_segments(self, text: str, segments: tuple[Segment, ...]) -> tuple[int, list[int]]:
+        """Token count of ``text`` and of each segment, from one tokenization of the whole prompt
+        (a token belongs to the segment its first character is in)."""
+        if not getattr(self.tokenizer, "is_fast", False):
+            return self.counter.count(text), [self.counter.count(text[s.start:s.end]) for s in segments]
+        offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        starts = [s.start for s in segments]
+        per_segment = [0] * len(segments)
+        for begin, _ in offsets:
+            i = bisect.bisect_right(starts, begin) - 1
+            if i >= 0:
+                per_segment[i] += 1
+        return len(offsets), per_segment
 
     def render_chat(self, messages: list[ChatMessage]) -> RenderedPrompt:
         if self.tokenizer is None:
