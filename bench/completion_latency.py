@@ -95,8 +95,8 @@ def main() -> None:
     print(summary("LSP server over stdio", lsp))
     print(f"ratio LSP/base: p50 {percentile(lsp, 0.5) / percentile(base, 0.5):.2f}x, "
           f"p95 {percentile(lsp, 0.95) / percentile(base, 0.95):.2f}x")
-    same = sum(a == b for a, b in zip(base_texts, lsp_texts))
-    exact = sum(t.strip() == task["canonical_solution"].strip() for t, task in zip(lsp_texts, tasks))
+    same = sum(a == b for a, b in zip(base_texts, lsp_texts, strict=True))
+    exact = sum(t.strip() == task["canonical_solution"].strip() for t, task in zip(lsp_texts, tasks, strict=True))
     print(f"identical suggestions in both paths: {same}/{len(tasks)}; exact match with the canonical line: "
           f"{exact}/{len(tasks)}")
 

@@ -8,8 +8,8 @@ negotiated).  Offsets are Python string indices (code points).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -75,7 +75,7 @@ class Document:
         self._text = text
         self._ascii = text.isascii()
         self._line_starts: list[int] | None = None
-        self.listeners: list[Callable[["Document", Edit], None]] = []
+        self.listeners: list[Callable[[Document, Edit], None]] = []
 
     @property
     def text(self) -> str:

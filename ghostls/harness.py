@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
@@ -79,7 +80,7 @@ class HeadlessSession:
         def configuration(params: types.ConfigurationParams) -> list[Any]:
             return [self.settings for _ in params.items]
 
-    async def __aenter__(self) -> "HeadlessSession":
+    async def __aenter__(self) -> HeadlessSession:
         await self.client.start_io(sys.executable, "-m", "ghostls", "serve", *self.server_args)
         caps = types.ClientCapabilities(
             general=types.GeneralClientCapabilities(position_encodings=[self.position_encoding]),
@@ -119,7 +120,8 @@ class HeadlessSession:
                                   end=types.Position(line=end[0], character=end[1])), text=text)]))
         return self.versions[uri]
 
-    async def inline(self, uri: str, line: int, character: int, invoked: bool = True) -> list[types.InlineCompletionItem]:
+    async def inline(self, uri: str, line: int, character: int,
+                     invoked: bool = True) -> list[types.InlineCompletionItem]:
         trigger = types.InlineCompletionTriggerKind.Invoked if invoked else types.InlineCompletionTriggerKind.Automatic
         result = await self.client.text_document_inline_completion_async(types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 def _opt(default: Any, description: str, **schema: Any) -> Any:
@@ -171,7 +172,7 @@ class Settings:
     context: ContextSettings = field(default_factory=ContextSettings)
     finetune: FinetuneSettings = field(default_factory=FinetuneSettings)
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ghostls.providers.base import Provider, ProviderError
 from ghostls.settings import Settings

@@ -24,8 +24,7 @@ def area(radius: float) -> float:
 
 
 def circumference(radius: float) -> float:
-    
-'''
+''' + "    \n"
 
 
 def expected_completion(model_dir: Path, text: str, line: int, character: int, settings: dict) -> str:

@@ -194,10 +194,11 @@ def test_go_package_imports_resolve_to_the_files_of_that_directory(tmp_path: Pat
     root = tmp_path / "goproj"
     write_tree(root, {
         "go.mod": "module example.com/shop\n",
-        "headers/parse.go": "package headers\n\n// ParseHeader reads one header line.\nfunc ParseHeader(line string) (string, string) {\n"
-                            "\treturn line, line\n}\n",
+        "headers/parse.go": ("package headers\n\n// ParseHeader reads one header line.\n"
+                             "func ParseHeader(line string) (string, string) {\n\treturn line, line\n}\n"),
         "headers/sub/other.go": "package sub\n\nfunc Elsewhere() {}\n",
-        "main.go": 'package main\n\nimport "example.com/shop/headers"\n\nfunc main() {\n\theaders.ParseHeader("a: b")\n}\n',
+        "main.go": ('package main\n\nimport "example.com/shop/headers"\n\n'
+                    'func main() {\n\theaders.ParseHeader("a: b")\n}\n'),
     })
     index = make_index(root)
     index.build()
