@@ -18,5 +18,6 @@ def register(server: GhostServer) -> None:
             "positionEncoding": ls.position_encoding,
             "provider": ls.providers.status(),
             "openDocuments": len(ls.documents),
+            "adapter": ls.adapters.status() if hasattr(ls, "adapters") else None,
             "settings": to_json(ls.settings),
         }
