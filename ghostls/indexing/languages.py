@@ -35,6 +35,8 @@ class LanguageSpec:
     docstring_body: bool = False
     # Definition kinds that contain others (their name becomes the container of what is inside).
     container_kinds: tuple[str, ...] = ("class", "interface", "struct", "enum", "trait", "namespace", "module")
+    # Query folders to fall back on for a kind this language has no file of (TSX reads TypeScript's).
+    query_fallbacks: tuple[str, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @cached_property
@@ -43,8 +45,11 @@ class LanguageSpec:
         return tree_sitter.Language(grammar())
 
     def query_text(self, kind: str) -> str:
-        path = _QUERY_DIR / self.name / f"{kind}.scm"
-        return path.read_text(encoding="utf-8") if path.is_file() else ""
+        for folder in (self.name, *self.query_fallbacks):
+            path = _QUERY_DIR / folder / f"{kind}.scm"
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+        return ""
 
     def query(self, kind: str) -> tree_sitter.Query | None:
         """The compiled query ``kind`` ("symbols", "imports"), or None when the language has none."""
@@ -89,10 +94,11 @@ _SPECS: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "typescript", "tree_sitter_typescript", "language_typescript", lsp_ids=("typescript",),
-        extensions=(".ts", ".mts", ".cts"),
+        extensions=(".ts", ".mts", ".cts"), query_fallbacks=("javascript",),
     ),
     LanguageSpec(
         "tsx", "tree_sitter_typescript", "language_tsx", lsp_ids=("typescriptreact",), extensions=(".tsx",),
+        query_fallbacks=("typescript", "javascript"),
     ),
     LanguageSpec("go", "tree_sitter_go", lsp_ids=("go",), extensions=(".go",)),
     LanguageSpec(
