@@ -256,6 +256,8 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
                     chunk = streamer.push(generated)
                     if chunk:
                         yield chunk
+                        if cancel.is_set():  # cancelled while the consumer had this chunk
+                            raise GenerationCancelled()
                     if streamer.done or len(generated) >= params.max_new_tokens:
                         finished = True
                         break
