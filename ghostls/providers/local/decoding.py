@@ -232,44 +232,48 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
             return int(torch.multinomial(probs.cpu(), 1, generator=generator))
         return int(torch.argmax(row))
 
+    # Inference mode is entered around each computation, never held across a ``yield``: a
+    # suspended generator would otherwise leave the consumer's thread without autograd.
+    no_grad = torch.inference_mode
     try:
-        with torch.inference_mode():
+        with no_grad():
             logits, cache = prefill(prompt_ids)
             fed = list(prompt_ids)
             stats.forward_passes += 1
             stats.prefill_s = time.perf_counter() - started
             remaining = remaining_heal()
             pending = [choose(logits, remaining)]
-            stats.first_token_s = time.perf_counter() - started
-            finished = False
-            while not finished:
-                if cancel.is_set():
-                    raise GenerationCancelled()
-                for token in pending:
-                    if token in stop_ids and not remaining_heal():
-                        finished = True
-                        break
-                    generated.append(token)
-                    if drafts is not None:
-                        drafts.extend((token,))
-                    stats.generated_tokens = len(generated)
-                    chunk = streamer.push(generated)
-                    if chunk:
-                        yield chunk
-                        if cancel.is_set():  # cancelled while the consumer had this chunk
-                            raise GenerationCancelled()
-                    if streamer.done or len(generated) >= params.max_new_tokens:
-                        finished = True
-                        break
-                if finished:
+        stats.first_token_s = time.perf_counter() - started
+        finished = False
+        while not finished:
+            if cancel.is_set():
+                raise GenerationCancelled()
+            for token in pending:
+                if token in stop_ids and not remaining_heal():
+                    finished = True
                     break
-                if cancel.is_set():
-                    raise GenerationCancelled()
-                last = generated[-1]
-                remaining = remaining_heal()
-                draft: list[int] = []
-                if drafts is not None and not remaining:
-                    draft = drafts.draft(min(draft_tokens, params.max_new_tokens - len(generated) - 1))
+                generated.append(token)
+                if drafts is not None:
+                    drafts.extend((token,))
+                stats.generated_tokens = len(generated)
+                chunk = streamer.push(generated)
+                if chunk:
+                    yield chunk
+                    if cancel.is_set():  # cancelled while the consumer had this chunk
+                        raise GenerationCancelled()
+                if streamer.done or len(generated) >= params.max_new_tokens:
+                    finished = True
+                    break
+            if finished:
+                break
+            if cancel.is_set():
+                raise GenerationCancelled()
+            last = generated[-1]
+            remaining = remaining_heal()
+            draft: list[int] = []
+            if drafts is not None and not remaining:
+                draft = drafts.draft(min(draft_tokens, params.max_new_tokens - len(generated) - 1))
+            with no_grad():
                 rows, cache = forward([last] + draft, cache)
                 fed.append(last)
                 fed.extend(draft)
@@ -285,17 +289,18 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
                 if rejected:
                     cache.crop(-rejected)
                     del fed[len(fed) - rejected:]
-                stats.drafted_tokens += len(draft)
-                stats.accepted_tokens += accepted
-                pending = draft[:accepted] + [preds[accepted]]
-            stats.decode_s = time.perf_counter() - started - stats.prefill_s
+            stats.drafted_tokens += len(draft)
+            stats.accepted_tokens += accepted
+            pending = draft[:accepted] + [preds[accepted]]
+        stats.decode_s = time.perf_counter() - started - stats.prefill_s
         clean_exit = True
     except (GenerationCancelled, GeneratorExit):
         clean_exit = True
         raise
     finally:
         if keep is not None and cache is not None and clean_exit and fed:
-            keep(fed, cache)
+            with no_grad():
+                keep(fed, cache)
     tail = streamer.flush(generated)
     if tail:
         yield tail
