@@ -2,7 +2,10 @@
 
 Sends N HumanEval single-line infilling documents (cursor at the start of the missing line)
 through a real ``ghostls serve`` subprocess over LSP, and, as the baseline in the same run,
-the same requests through the completion pipeline in-process (no LSP, no subprocess).
+the same requests through the completion pipeline in-process (no LSP, no subprocess, no
+cross-file context).  The server is measured twice: with cross-file context off (the same
+prompt as the baseline, so the difference is the LSP path) and with the default settings
+(context on: the other open documents are retrieved into the prompt).
 Every request is a different document, so no result cache can answer it.
 
     .venv/bin/python bench/completion_latency.py --requests 20
@@ -90,15 +93,18 @@ def main() -> None:
     tasks = load_tasks(args.requests)
     settings = {"model": args.model}
     base, base_texts = in_process(tasks, settings)
-    lsp, lsp_texts = asyncio.run(through_server(tasks, settings))
+    bare, bare_texts = asyncio.run(through_server(tasks, {**settings, "context": {"enable": False}}))
+    full, full_texts = asyncio.run(through_server(tasks, settings))
     print(summary("in-process pipeline (base)", base))
-    print(summary("LSP server over stdio", lsp))
-    print(f"ratio LSP/base: p50 {percentile(lsp, 0.5) / percentile(base, 0.5):.2f}x, "
-          f"p95 {percentile(lsp, 0.95) / percentile(base, 0.95):.2f}x")
-    same = sum(a == b for a, b in zip(base_texts, lsp_texts, strict=True))
-    exact = sum(t.strip() == task["canonical_solution"].strip() for t, task in zip(lsp_texts, tasks, strict=True))
-    print(f"identical suggestions in both paths: {same}/{len(tasks)}; exact match with the canonical line: "
-          f"{exact}/{len(tasks)}")
+    for name, values in (("LSP, context off", bare), ("LSP, default settings", full)):
+        print(summary(name, values))
+        print(f"  ratio to base: p50 {percentile(values, 0.5) / percentile(base, 0.5):.2f}x, "
+              f"p95 {percentile(values, 0.95) / percentile(base, 0.95):.2f}x")
+    same = sum(a == b for a, b in zip(base_texts, bare_texts, strict=True))
+    print(f"identical suggestions, base vs LSP with context off: {same}/{len(tasks)}")
+    for name, texts in (("base", base_texts), ("LSP default", full_texts)):
+        exact = sum(t.strip() == task["canonical_solution"].strip() for t, task in zip(texts, tasks, strict=True))
+        print(f"exact match with the canonical line, {name}: {exact}/{len(tasks)}")
 
 
 if __name__ == "__main__":
