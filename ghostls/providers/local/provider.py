@@ -287,6 +287,7 @@ class LocalProvider:
                 "threads": _torch_threads(),
                 "prefixCache": self.prefix_cache.snapshot() if self.model is not None else None,
                 "waitingRequests": self.scheduler.waiting,
+                "busy": self.scheduler.busy,
             },
             "lastRequest": vars(self.last_stats),
         }
