@@ -95,7 +95,8 @@ async def _wait_for(predicate, timeout: float = 30.0) -> None:
 
 
 async def test_cancel_request_mid_generation_stops_the_generation(tmp_path: Path, runaway_model_dir: Path) -> None:
-    settings = {"model": str(runaway_model_dir), "maxNewTokens": 1000, "inline": {"maxLines": 200}}
+    settings = {"model": str(runaway_model_dir), "maxNewTokens": 1000, "inline": {"maxLines": 200},
+                "engine": {"promptLookup": 0}}
     async with lsp_session(settings, root=tmp_path) as client:
         uri = open_document(client, tmp_path / "r.py", "value = ")
         await client.text_document_inline_completion_async(inline_params(uri, 0, 8))  # load + warm up
@@ -106,8 +107,12 @@ async def test_cancel_request_mid_generation_stops_the_generation(tmp_path: Path
         assert len(full.items[0].insert_text) >= 990  # left alone, the model runs to max tokens
 
         task = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 0, 8)))
-        await asyncio.sleep(0.1)  # let the request reach the server; not a synchronisation point
-        request_id = max(client.protocol._request_futures)  # the pending request's JSON-RPC id
+
+        async def generating() -> None:
+            while not (await execute(client, "ghostls.status"))["provider"]["engine"]["busy"]:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(generating(), 60)
+        request_id = max(client.protocol._request_futures)  # the one pending request: the completion
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
         with pytest.raises(Exception, match="(?i)cancel"):
             await task
