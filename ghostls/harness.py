@@ -152,3 +152,18 @@ def parse_settings_arg(text: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SystemExit("--settings must be a JSON object (or a file holding one)")
     return value
+
+
+def add_settings_arguments(parser: Any) -> None:
+    """``--settings`` and ``--model``, the same on every sub-command that starts a server."""
+    parser.add_argument("--settings", help="settings as JSON, or a JSON file")
+    parser.add_argument("--model", help="shortcut for the 'model' setting")
+
+
+def settings_from_args(args: Any) -> dict[str, Any]:
+    """The settings a sub-command's ``--settings`` and ``--model`` ask for."""
+    settings = parse_settings_arg(args.settings)
+    if args.model:
+        settings["model"] = args.model
+    return settings
+

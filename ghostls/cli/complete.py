@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ghostls.harness import HeadlessSession, item_to_json, parse_settings_arg
+from ghostls.harness import HeadlessSession, add_settings_arguments, item_to_json, settings_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,17 +17,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("--line", type=int, required=True, help="0-based line")
     p.add_argument("--character", type=int, required=True, help="0-based character (UTF-16 units)")
-    p.add_argument("--settings", help="settings as JSON, or a JSON file")
-    p.add_argument("--model", help="shortcut for the 'model' setting")
+    add_settings_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON for tools")
     p.add_argument("--repeat", type=int, default=1, help="ask N times and report latency (p50/p95)")
     p.set_defaults(func=run)
 
 
 async def _complete(args: argparse.Namespace) -> int:
-    settings = parse_settings_arg(args.settings)
-    if args.model:
-        settings["model"] = args.model
+    settings = settings_from_args(args)
     if not args.file.is_file():
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostls.cli.views import parse_range
-from ghostls.harness import HeadlessSession, parse_settings_arg
+from ghostls.harness import HeadlessSession, add_settings_arguments, settings_from_args
 
 
 class StreamPrinter:
@@ -51,8 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--range", required=True, help="L1:C1-L2:C2, 1-based lines and columns")
     p.add_argument("--question", help="what to ask about the code (default: explain what it does)")
     p.add_argument("--max-new-tokens", type=int, help="most tokens in the explanation")
-    p.add_argument("--settings", help="settings as JSON, or a JSON file")
-    p.add_argument("--model", help="shortcut for the 'model' setting")
+    add_settings_arguments(p)
     p.add_argument("--json", action="store_true", help="print the result's JSON at the end instead of streaming")
     p.set_defaults(func=run)
 
@@ -72,9 +71,7 @@ async def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ghostls: {exc}", file=sys.stderr)
         return 2
-    settings = parse_settings_arg(args.settings)
-    if args.model:
-        settings["model"] = args.model
+    settings = settings_from_args(args)
     printer = StreamPrinter()
     params: dict[str, Any] = {"range": lsp_range, "streamId": "cli"}
     if args.question:

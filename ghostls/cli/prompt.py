@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ghostls.harness import HeadlessSession, parse_settings_arg
+from ghostls.harness import HeadlessSession, add_settings_arguments, settings_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,8 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("--line", type=int, required=True, help="0-based line")
     p.add_argument("--character", type=int, required=True, help="0-based character (UTF-16 units)")
-    p.add_argument("--settings", help="settings as JSON, or a JSON file")
-    p.add_argument("--model", help="shortcut for the 'model' setting")
+    add_settings_arguments(p)
     p.add_argument("--root", type=Path, help="workspace folder (default: the file's folder)")
     p.add_argument("--json", action="store_true", help="print the full JSON answer")
     p.set_defaults(func=run)
@@ -36,9 +35,7 @@ def format_report(answer: dict) -> str:
 
 
 async def _prompt(args: argparse.Namespace) -> int:
-    settings = parse_settings_arg(args.settings)
-    if args.model:
-        settings["model"] = args.model
+    settings = settings_from_args(args)
     if not args.file.is_file():
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
         return 2

@@ -34,7 +34,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from ghostls.harness import HeadlessSession, language_id, parse_settings_arg
+from ghostls.harness import HeadlessSession, add_settings_arguments, language_id, settings_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,8 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-chars", type=int, help="--record only the first N characters of FILE")
     p.add_argument("--speed", type=float, default=1.0, help="replay N times faster than recorded")
-    p.add_argument("--settings", help="settings as JSON, or a JSON file")
-    p.add_argument("--model", help="shortcut for the 'model' setting")
+    add_settings_arguments(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true", help="only the summary")
     p.set_defaults(func=run)
@@ -224,9 +223,7 @@ def _stats_dict(value: Any) -> dict[str, Any]:
 
 async def _replay_cli(args: argparse.Namespace) -> int:
     events = load_trace(args.trace)
-    settings = parse_settings_arg(args.settings)
-    if args.model:
-        settings["model"] = args.model
+    settings = settings_from_args(args)
     quiet = args.json or args.quiet
     with tempfile.TemporaryDirectory(prefix="ghostls-replay-") as tmp:
         root = Path(tmp)  # an empty workspace: the trace's document is all there is

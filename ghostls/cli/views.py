@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ghostls.harness import HeadlessSession, parse_settings_arg
+from ghostls.harness import HeadlessSession, add_settings_arguments, settings_from_args
 
 COMMANDS = {"tokens": "ghostls.showTokens", "attention": "ghostls.showAttention",
             "positions": "ghostls.showPositions"}
@@ -51,8 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--range", help="L1:C1-L2:C2, 1-based lines and columns (default: the whole file)")
         p.add_argument("--html", type=Path, metavar="OUT", help="write the self-contained HTML page here")
         p.add_argument("--json", action="store_true", help="print the view's JSON (without the HTML)")
-        p.add_argument("--settings", help="settings as JSON, or a JSON file")
-        p.add_argument("--model", help="shortcut for the 'model' setting")
+        add_settings_arguments(p)
         if name == "tokens":
             p.add_argument("--compare", choices=["gpt2"], help="also tokenize with this tokenizer")
         if name == "attention":
@@ -116,9 +115,7 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
         return 2
     source = args.file.read_text(encoding="utf-8")
-    settings = parse_settings_arg(args.settings)
-    if args.model:
-        settings["model"] = args.model
+    settings = settings_from_args(args)
     async with HeadlessSession(settings, root=args.file.parent,
                                on_message=(lambda m: None) if args.json else None) as session:
         uri = session.open(args.file, source)
