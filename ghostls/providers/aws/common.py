@@ -275,13 +275,17 @@ class AwsProvider:
         if cancel.wait(delay):
             raise GenerationCancelled() from exc
 
-    def _stream_with_retries(self, prompt: RenderedPrompt, params: GenerationParams, cancel: threading.Event,
-                             stats: RequestStats) -> Iterator[str]:
+    def _attempts(self, cancel: threading.Event, stats: RequestStats) -> Iterator[tuple[int, Any]]:
+        """Numbered attempts with a client each, stopping as soon as ``cancel`` is set."""
         for attempt in itertools.count():
             if cancel.is_set():
                 raise GenerationCancelled()
             stats.attempts = attempt + 1
-            client = self._client_or_fail()
+            yield attempt, self._client_or_fail()
+
+    def _stream_with_retries(self, prompt: RenderedPrompt, params: GenerationParams, cancel: threading.Event,
+                             stats: RequestStats) -> Iterator[str]:
+        for attempt, client in self._attempts(cancel, stats):
             try:
                 events = self.start_stream(client, prompt, params)
             except Exception as exc:
@@ -316,11 +320,7 @@ class AwsProvider:
 
     def _call_with_retries(self, prompt: RenderedPrompt, params: GenerationParams, cancel: threading.Event,
                            stats: RequestStats) -> Iterator[str]:
-        for attempt in itertools.count():
-            if cancel.is_set():
-                raise GenerationCancelled()
-            stats.attempts = attempt + 1
-            client = self._client_or_fail()
+        for attempt, client in self._attempts(cancel, stats):
             try:
                 text = self.call_once(client, prompt, params)
             except Exception as exc:
