@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghostls.completion.request import CompletionRequest
-from ghostls.context.sources import ContextQuery, DefinitionSource, definition_text
+from ghostls.context.sources import (
+    _IMPORT_WORDS,
+    _SCOPE_WORDS,
+    ContextQuery,
+    DefinitionSource,
+    _header_rows,
+    definition_text,
+)
 from ghostls.context.tokens import identifiers
 from ghostls.explain.selection import SelectionRequest
 from ghostls.indexing.languages import parse
@@ -21,8 +28,6 @@ from ghostls.indexing.model import Definition, SymbolIndex
 
 log = logging.getLogger(__name__)
 
-_SCOPE_WORDS = ("function", "method", "class", "impl", "interface", "struct", "trait", "namespace", "module")
-_IMPORT_WORDS = ("import", "include", "use_declaration", "package_clause")
 
 
 @dataclass(frozen=True)
@@ -71,14 +76,6 @@ def scopes_and_imports(request: SelectionRequest) -> list[Piece]:
     return pieces
 
 
-def _header_rows(node: Any, lines: list[str]) -> tuple[int, int]:
-    body = node.child_by_field_name("body")
-    start = node.start_point[0]
-    if body is None or body.start_point[0] <= start:
-        return start, start
-    row, col = body.start_point
-    own_line = not lines[row][:col].strip() if row < len(lines) else True
-    return start, row - 1 if own_line else row
 
 
 def definitions(request: SelectionRequest, index: SymbolIndex | None, max_names: int = 10,
