@@ -90,13 +90,26 @@ def test_bm25_finds_the_window_that_shares_the_rare_identifiers():
     assert all(s.path != "/w/main.py" for s in got)
 
 
-def test_corpus_rebuilds_in_the_background_and_serves_the_old_index_meanwhile():
+def test_corpus_rebuilds_in_the_background_and_serves_the_old_index_meanwhile(monkeypatch):
+    import threading
+
+    from ghostls.context import corpus as corpus_module
+
     corpus = WindowCorpus()
     corpus.set_file("/w/a.py", HEADERS)
     corpus.rebuild()
     first = corpus.bm25()
+    gate = threading.Event()  # holds the background build until the test has queried
+
+    class GatedBm25(corpus_module.Bm25Index):
+        def __init__(self, windows):
+            gate.wait(30)
+            super().__init__(windows)
+
+    monkeypatch.setattr(corpus_module, "Bm25Index", GatedBm25)
     corpus.set_file("/w/b.py", UNRELATED)
     assert corpus.bm25() is first  # the rebuild has started; the query did not wait for it
+    gate.set()
     corpus.rebuild()
     assert corpus.bm25() is not first and len(corpus.bm25().windows) > len(first.windows)
 
