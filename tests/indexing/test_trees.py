@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ghostls.documents import UTF8, UTF16, DocumentStore
 from ghostls.indexing.languages import parse, spec_for
-from ghostls.indexing.trees import DocumentTrees
+from ghostls.indexing.trees import DocumentTrees, _splice
 
 BASE = '''import os
 
@@ -88,3 +88,22 @@ def test_language_id_wins_over_the_file_name() -> None:
     trees = DocumentTrees(store)
     store.open("untitled:Untitled-1", "const x = 1;", 1, "typescript")
     assert trees.get("untitled:Untitled-1")[1].name == "typescript"  # type: ignore[index]
+
+
+@given(source=st.binary(max_size=64), data=st.data(), inserted=st.binary(max_size=8))
+def test_splice_equals_slicing_and_concatenation(source: bytes, data, inserted: bytes) -> None:
+    start = data.draw(st.integers(0, len(source)))
+    end = data.draw(st.integers(start, len(source)))
+    spliced = _splice(source, start, end, inserted)
+    assert type(spliced) is bytes
+    assert spliced == source[:start] + inserted + source[end:]
+
+
+def test_bytes_handed_out_do_not_change_with_later_edits() -> None:
+    store = DocumentStore()
+    trees = DocumentTrees(store)
+    doc = store.open("file:///w/m.py", "a = 1\n", 1, "python")
+    _, _, before = trees.snapshot(doc.uri)  # type: ignore[misc]
+    doc.apply_change("é", (0, 4), (0, 5))
+    assert before == b"a = 1\n"
+    assert trees.source(doc.uri) == "a = é\n".encode()
