@@ -7,7 +7,6 @@ benchmarks, so every one of them exercises the real server over stdio.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -141,29 +140,3 @@ def item_to_json(item: types.InlineCompletionItem) -> dict[str, Any]:
     return {"insertText": item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value,
             "range": None if r is None else {"start": {"line": r.start.line, "character": r.start.character},
                                              "end": {"line": r.end.line, "character": r.end.character}}}
-
-
-def parse_settings_arg(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    path = Path(text)
-    raw = path.read_text() if path.is_file() else text
-    value = json.loads(raw)
-    if not isinstance(value, dict):
-        raise SystemExit("--settings must be a JSON object (or a file holding one)")
-    return value
-
-
-def add_settings_arguments(parser: Any) -> None:
-    """``--settings`` and ``--model``, the same on every sub-command that starts a server."""
-    parser.add_argument("--settings", help="settings as JSON, or a JSON file")
-    parser.add_argument("--model", help="shortcut for the 'model' setting")
-
-
-def settings_from_args(args: Any) -> dict[str, Any]:
-    """The settings a sub-command's ``--settings`` and ``--model`` ask for."""
-    settings = parse_settings_arg(args.settings)
-    if args.model:
-        settings["model"] = args.model
-    return settings
-

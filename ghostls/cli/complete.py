@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
 from pathlib import Path
 
-from ghostls.harness import HeadlessSession, add_settings_arguments, item_to_json, settings_from_args
+from ghostls.cli.options import add_settings_arguments, settings_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def _complete(args: argparse.Namespace) -> int:
+    from ghostls.harness import HeadlessSession, item_to_json
+
     settings = settings_from_args(args)
     if not args.file.is_file():
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
@@ -62,4 +63,6 @@ async def _complete(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_complete(args))

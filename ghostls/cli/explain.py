@@ -8,14 +8,13 @@ Lines and columns are 1-based and count characters, as editors show them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from ghostls.cli.options import add_settings_arguments, settings_from_args
 from ghostls.cli.views import parse_range
-from ghostls.harness import HeadlessSession, add_settings_arguments, settings_from_args
 
 
 class StreamPrinter:
@@ -57,6 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from ghostls.harness import HeadlessSession
+
     if not args.file.is_file():
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
         return 2
@@ -98,4 +99,6 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_run(args))

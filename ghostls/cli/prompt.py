@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 
-from ghostls.harness import HeadlessSession, add_settings_arguments, settings_from_args
+from ghostls.cli.options import add_settings_arguments, settings_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +34,8 @@ def format_report(answer: dict) -> str:
 
 
 async def _prompt(args: argparse.Namespace) -> int:
+    from ghostls.harness import HeadlessSession
+
     settings = settings_from_args(args)
     if not args.file.is_file():
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
@@ -65,4 +66,6 @@ def _plain(value: object) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_prompt(args))

@@ -19,7 +19,6 @@ the auto-indentation an editor adds).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import random
@@ -30,11 +29,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
+from ghostls.cli.options import add_settings_arguments, settings_from_args
 
-from ghostls.harness import HeadlessSession, add_settings_arguments, language_id, settings_from_args
+if TYPE_CHECKING:  # the LSP client stack is imported only when a replay runs
+    from ghostls.harness import HeadlessSession
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,6 +73,8 @@ def keystrokes(text: str) -> Iterable[str]:
 
 def record(text: str, path: str, cps: float = 15.0, jitter: float = 0.5, seed: int = 0) -> list[dict[str, Any]]:
     """A trace that types ``text`` into an empty document, asking for a completion after each key."""
+    from ghostls.harness import language_id
+
     rng = random.Random(seed)
     mean = 1.0 / cps
     # log-normal with the requested mean: mu = ln(mean) - sigma^2 / 2
@@ -152,6 +154,8 @@ def load_trace(path: Path) -> list[dict[str, Any]]:
 
 async def warm_up(session: HeadlessSession, root: Path) -> None:
     """Wait until the model is loaded (one invoked request on a scratch document)."""
+    from lsprotocol import types
+
     uri = session.open(root / "__ghostls_warmup__.py", "def main():\n    ")
     await session.inline(uri, 1, 4, invoked=True)
     session.client.text_document_did_close(types.DidCloseTextDocumentParams(
@@ -160,6 +164,10 @@ async def warm_up(session: HeadlessSession, root: Path) -> None:
 
 async def replay(events: list[dict[str, Any]], session: HeadlessSession, root: Path,
                  speed: float = 1.0) -> ReplayReport:
+    import asyncio
+
+    from lsprotocol import types
+
     report = ReplayReport()
     await warm_up(session, root)
     opened = events[0]
@@ -222,6 +230,8 @@ def _stats_dict(value: Any) -> dict[str, Any]:
 
 
 async def _replay_cli(args: argparse.Namespace) -> int:
+    from ghostls.harness import HeadlessSession
+
     events = load_trace(args.trace)
     settings = settings_from_args(args)
     quiet = args.json or args.quiet
@@ -264,4 +274,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.trace.is_file():
         print(f"ghostls: {args.trace} is not a file", file=sys.stderr)
         return 2
+    import asyncio
+
     return asyncio.run(_replay_cli(args))

@@ -8,14 +8,13 @@ display them; they are converted to the server's UTF-16 positions here.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from ghostls.harness import HeadlessSession, add_settings_arguments, settings_from_args
+from ghostls.cli.options import add_settings_arguments, settings_from_args
 
 COMMANDS = {"tokens": "ghostls.showTokens", "attention": "ghostls.showAttention",
             "positions": "ghostls.showPositions"}
@@ -111,6 +110,8 @@ def _summary(view: str, data: dict[str, Any]) -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from ghostls.harness import HeadlessSession
+
     if not args.file.is_file():
         print(f"ghostls: {args.file} is not a file", file=sys.stderr)
         return 2
@@ -139,4 +140,6 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_run(args))
