@@ -1,15 +1,21 @@
 """How much to suggest: the rest of the line, or a block of whole lines.
 
-* Mid-statement (code before the cursor on its line): the rest of the line.  Inside an
-  unclosed bracket the syntax tree says "expression", which is also one line.
-* Right after a block opener (``def f():``, ``if (x) {``, ``=> {``) or on an empty line of an
-  empty body: the body, up to ``max_lines`` lines; the block ends where a line dedents to the
-  opener's indentation.
-* On a blank line inside an existing body: whole lines up to ``max_lines``, ending at the end of
-  the enclosing definition (a line at or left of the ``def``/``function``/``fn`` header).
+Where the language has a grammar, the syntax tree of the code around the cursor decides
+(:func:`tree_shape`, reading :func:`ghostls.completion.syntax.cursor_syntax`):
 
-The decision is indentation- and bracket-based text analysis, refined by the syntax tree
-(:mod:`ghostls.completion.syntax`) where the language has a grammar.
+* inside a comment, a string (a docstring too), an open ``(``/``[`` (arguments, a condition, a
+  subscript, a continuation line of a call) or after code on the cursor's line: the rest of the line;
+* right after a body opener (``def f():``, ``if (x) {``, ``=> {``, ``case 1:``): a block, up to
+  ``max_lines`` lines, ending where a line dedents to the opener's indentation;
+* on a blank line of an empty body with code after it in the enclosing definition: the same;
+* on a blank line inside a body otherwise: whole lines, ending at the end of the enclosing
+  definition (the nearest function/class/method around the cursor), or at top level.
+
+The text rules (:func:`text_shape`: indentation, brackets and the characters that end lines)
+decide where there is no grammar, where parsing fails, and where the tree cannot tell: a
+collection literal written over several lines, an ``=>`` at the end of a line, code after the
+cursor on a blank-prefixed line, a body the parser could not attach to any definition.
+``Shape.decided_by`` says which did.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ghostls.completion import syntax
 from ghostls.completion.request import CompletionRequest
+from ghostls.completion.syntax import indent_width
 
 BLOCK_OPENERS = (":", "{", "(", "[", "=>", " do", " then")
 # Openers that start a body when the cursor sits right after them (brackets there are arguments).
@@ -44,14 +52,13 @@ class Shape:
     # The enclosing definition's indentation: leaving it always ends the suggestion, even
     # where the model's text would join the code below again (see cut_block_end).
     outer_floor: int = -1
+    # What decided: "syntax tree" or "text".  (``reason`` keeps the same words either way:
+    # pipeline.blind_shape reads it.)
+    decided_by: str = "text"
 
 
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def indent_width(line: str) -> int:
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
 
 
 def previous_code_line(prefix: str) -> str:
@@ -132,7 +139,36 @@ def enclosing_floor(prefix: str, indent: int) -> int:
     return floor
 
 
+TREE = "syntax tree"
+_LINE_REASONS = {syntax.COMMENT: "in a comment", syntax.STRING: "in a string",
+                 syntax.EXPRESSION: "inside brackets", syntax.STATEMENT: "mid-statement"}
+
+
+def tree_shape(request: CompletionRequest, max_lines: int) -> Shape | None:
+    """The shape the syntax tree says, or None (no grammar, or the tree cannot tell)."""
+    found = syntax.cursor_syntax(request)
+    if found is None:
+        return None
+    indent = _indent(request.line_prefix)
+    kind = found.kind
+    if kind in _LINE_REASONS:
+        return Shape("line", 1, indent, reason=_LINE_REASONS[kind], decided_by=TREE)
+    if kind == syntax.OPENER:
+        return Shape("block", max_lines, indent, found.header_indent, "after a block opener",
+                     found.definition_indent, TREE)
+    if kind == syntax.EMPTY_BODY:
+        return Shape("block", max_lines, indent, found.header_indent, "empty body", found.definition_indent, TREE)
+    floor = found.definition_indent
+    return Shape("block", max_lines, indent, floor, "blank line in a body" if floor >= 0 else "top level",
+                 floor, TREE)
+
+
 def decide_shape(request: CompletionRequest, max_lines: int) -> Shape:
+    return tree_shape(request, max_lines) or text_shape(request, max_lines)
+
+
+def text_shape(request: CompletionRequest, max_lines: int) -> Shape:
+    """The shape from indentation and the characters that end lines (no grammar needed)."""
     line_prefix, line_suffix = request.line_prefix, request.line_suffix
     indent = _indent(line_prefix)
     rest = line_suffix.strip()
