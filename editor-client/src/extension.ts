@@ -96,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       onProgress,
       onUnexpectedStop: () => render({ kind: 'error', message: 'the server stopped; see the logs, then Restart Server' }),
       onRecovered: () => void refreshStatus(),
+      explain: (args) => commands.explainServerCommand(args), // `commands` exists before any server starts
     }),
     onState: render,
     showError: (message, ...actions) => host.showError(message, ...actions),

@@ -150,6 +150,41 @@ describe('palette commands', () => {
     assert.equal(client.streamListeners, 0, 'the stream listener is released');
   });
 
+  it("the light bulb's Explain (its code action runs the server command) streams into the same preview", async () => {
+    const { host, client, commands } = setup();
+    host.editor = undefined; // the code action names its target: no editor state is needed
+    const seen: string[] = [];
+    commands.explanations.onDidChange((uri) => seen.push(commands.explanations.text(uri)));
+    const target = { uri: URI, range: SELECTION }; // what the server's Explain code action carries
+    const result = await commands.explainServerCommand([target]);
+    assert.deepEqual(result, { markdown: '# Explanation\n\nIt computes the area.' }, 'the caller still gets it');
+    assert.equal(client.calls.length, 1);
+    assert.deepEqual({ ...client.calls[0]!.args, streamId: undefined }, { ...target, streamId: undefined });
+    assert.match(String(client.calls[0]!.args['streamId']), /^explain-/);
+    assert.equal(host.previews.length, 1);
+    assert.deepEqual(seen, [
+      '# Explanation\n\n_Generating…_\n',
+      '# Explanation\n\nIt computes …\n',
+      '# Explanation\n\nIt computes the area.\n',
+      '# Explanation\n\nIt computes the area.',
+    ]);
+    assert.equal(client.streamListeners, 0);
+    assert.deepEqual(host.errors, []);
+
+    await commands.explainServerCommand([{ ...target, streamId: 'callers-own' }]);
+    assert.equal(client.calls[1]!.args['streamId'], 'callers-own', "a caller's streamId is kept");
+  });
+
+  it("the light bulb's Explain shows a failure itself (VS Code would drop it) and resolves", async () => {
+    const { host, commands } = setup(() => { throw new Error('file:///w/circle.py is not open in the editor'); });
+    assert.equal(await commands.explainServerCommand([{ uri: URI, range: SELECTION }]), undefined);
+    assert.deepEqual(host.errors.map((e) => e.message),
+      ['ghostls: Explain failed: file:///w/circle.py is not open in the editor']);
+    assert.match(commands.explanations.text(host.previews[0]!), /Failed: .* is not open in the editor/);
+    assert.equal(await commands.explainServerCommand(['not a target']), undefined);
+    assert.match(host.errors[1]!.message, /ghostls: Explain failed: ghostls\.explain needs \{uri, range\}/);
+  });
+
   it('a server error becomes one message offering Show Logs, and the preview says it failed', async () => {
     const { host, commands, handlers } = setup(() => { throw new Error('ghostls.explain: nothing selected'); });
     host.answer = SHOW_LOGS;

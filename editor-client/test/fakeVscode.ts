@@ -64,6 +64,23 @@ class Range {
     this.start = typeof a === 'number' ? new Position(a, b as number) : a;
     this.end = typeof a === 'number' ? new Position(c as number, d as number) : (b as Position);
   }
+  get isEmpty(): boolean {
+    return this.start.line === this.end.line && this.start.character === this.end.character;
+  }
+}
+
+/** A text document as vscode-languageclient reads it (didOpen, request params). */
+export interface FakeDocument {
+  uri: Uri;
+  languageId: string;
+  version: number;
+  isClosed: boolean;
+  getText(): string;
+}
+
+interface DocumentFilter {
+  scheme?: string;
+  language?: string;
 }
 
 class CodeActionKind {
@@ -110,17 +127,34 @@ export interface FakeStatusItem {
 export interface FakeVscode {
   api: Record<string, unknown>;
   commands: Map<string, (...args: unknown[]) => unknown>;
+  /** Every vscode.commands.executeCommand call, registered or not (e.g. markdown.showPreviewToSide). */
+  executed: { id: string; args: unknown[] }[];
+  /** What the extension and vscode-languageclient registered through languages.register*Provider. */
+  providers: Map<string, unknown[][]>;
+  /** registerTextDocumentContentProvider, by scheme. */
+  contentProviders: Map<string, { provideTextDocumentContent(uri: unknown): string }>;
   config: Map<string, unknown>;
   messages: { level: string; message: string }[];
   log: string[];
   statusItems: FakeStatusItem[];
   /** Resolves once the status text matches. */
   statusMatching(pattern: RegExp): Promise<string>;
+  /** A document in workspace.textDocuments (vscode-languageclient opens it in the server on start). */
+  addDocument(uri: string, languageId: string, text: string): FakeDocument;
+  /** The active editor: `document` with these selections ([line, character, line, character] each). */
+  setActiveEditor(document: FakeDocument | undefined, ...selections: [number, number, number, number][]): void;
+  /** A vscode.Position and a vscode.Range (for provider arguments). */
+  position(line: number, character: number): unknown;
+  range(startLine: number, startCharacter: number, endLine: number, endCharacter: number): unknown;
   install(): () => void;
 }
 
 export function createFakeVscode(settings: Record<string, unknown>): FakeVscode {
   const commands = new Map<string, (...args: unknown[]) => unknown>();
+  const executed: { id: string; args: unknown[] }[] = [];
+  const providers = new Map<string, unknown[][]>();
+  const contentProviders = new Map<string, { provideTextDocumentContent(uri: unknown): string }>();
+  const textDocuments: FakeDocument[] = [];
   const config = new Map<string, unknown>(Object.entries(settings));
   const messages: { level: string; message: string }[] = [];
   const log: string[] = [];
@@ -162,8 +196,10 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
   const api: Record<string, unknown> = {
     __esModule: true, // so tsc's __importStar hands out the proxy below, not a copy of its own keys
     version: '1.91.0',
-    EventEmitter, Disposable, Uri, Position, Range, CancellationTokenSource, CodeActionKind,
+    EventEmitter, Disposable, Uri, Position, Range, Selection: Range, CancellationTokenSource, CodeActionKind,
+    InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
     CancellationError: class CancellationError extends Error {},
+    CodeAction: class CodeAction { constructor(public title: string, public kind?: CodeActionKind) {} },
     ThemeColor: class ThemeColor { constructor(readonly id: string) {} },
     MarkdownString: class MarkdownString { value = ''; appendText(t: string) { this.value += t; return this; } },
     TabInputText: class {}, TabInputTextDiff: class {}, TabInputNotebook: class {}, TabInputCustom: class {},
@@ -206,7 +242,7 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
       showTextDocument: async () => undefined,
     },
     workspace: {
-      getConfiguration, textDocuments: [], notebookDocuments: [], workspaceFolders: undefined,
+      getConfiguration, textDocuments, notebookDocuments: [], workspaceFolders: undefined,
       onDidChangeConfiguration: configChanged.event,
       onDidOpenTextDocument: noEvent, onDidCloseTextDocument: noEvent, onDidChangeTextDocument: noEvent,
       onDidSaveTextDocument: noEvent, onWillSaveTextDocument: noEvent, onDidChangeWorkspaceFolders: noEvent,
@@ -214,16 +250,26 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
       onDidSaveNotebookDocument: noEvent,
       createFileSystemWatcher: () => ({ onDidCreate: noEvent, onDidChange: noEvent, onDidDelete: noEvent,
         dispose: () => undefined }),
-      registerTextDocumentContentProvider: () => new Disposable(() => undefined),
+      registerTextDocumentContentProvider: (scheme: string, provider: { provideTextDocumentContent(uri: unknown): string }) => {
+        contentProviders.set(scheme, provider);
+        return new Disposable(() => contentProviders.delete(scheme));
+      },
       applyEdit: async () => true,
     },
     languages: new Proxy({
-      match: () => 0,
+      match: (selector: DocumentFilter | string | (DocumentFilter | string)[], document: FakeDocument) =>
+        ([] as (DocumentFilter | string)[]).concat(selector).some((f) => (typeof f === 'string'
+          ? f === document.languageId
+          : (!f.scheme || f.scheme === document.uri.scheme) && (!f.language || f.language === document.languageId)))
+          ? 10 : 0,
       createDiagnosticCollection: () => ({ set: () => undefined, delete: () => undefined, clear: () => undefined,
         forEach: () => undefined, get: () => undefined, has: () => false, dispose: () => undefined }),
     } as Record<string, unknown>, {
-      // Every languages.register*Provider: accepted and forgotten (no editor asks them here).
-      get: (target, name: string) => target[name] ?? (() => new Disposable(() => undefined)),
+      // Every languages.register*Provider: recorded, so a test can ask it as the editor would.
+      get: (target, name: string) => target[name] ?? ((...args: unknown[]) => {
+        providers.set(name, [...providers.get(name) ?? [], args]);
+        return new Disposable(() => undefined);
+      }),
     }),
     commands: {
       registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
@@ -231,7 +277,10 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
         commands.set(id, fn);
         return new Disposable(() => commands.delete(id));
       },
-      executeCommand: async (id: string, ...args: unknown[]) => commands.get(id)?.(...args),
+      executeCommand: async (id: string, ...args: unknown[]) => {
+        executed.push({ id, args });
+        return commands.get(id)?.(...args);
+      },
     },
     extensions: { getExtension: () => undefined },
   };
@@ -248,7 +297,19 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
   });
 
   return {
-    api: root, commands, config, messages, log, statusItems,
+    api: root, commands, executed, providers, contentProviders, config, messages, log, statusItems,
+    addDocument: (uri, languageId, text) => {
+      const document = { uri: Uri.parse(uri), languageId, version: 1, isClosed: false, getText: () => text };
+      textDocuments.push(document);
+      return document;
+    },
+    setActiveEditor: (document, ...selections) => {
+      const ranges = selections.map(([a, b, c, d]) => new Range(a, b, c, d));
+      (api['window'] as Record<string, unknown>)['activeTextEditor'] = document === undefined ? undefined
+        : { document, selection: ranges[0] ?? new Range(0, 0, 0, 0), selections: ranges };
+    },
+    position: (line, character) => new Position(line, character),
+    range: (a, b, c, d) => new Range(a, b, c, d),
     statusMatching: (pattern) => {
       const current = statusItems[0]?.text ?? '';
       if (pattern.test(current)) return Promise.resolve(current);
@@ -264,3 +325,4 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
 }
 
 export const EXTENSION_MAIN = path.resolve(__dirname, '..', 'src', 'extension.js');
+export const CLIENT_MAIN = path.resolve(__dirname, '..', 'src', 'client.js');

@@ -1,6 +1,7 @@
 /**
  * The palette commands.  Each calls one server command through `workspace/executeCommand` and
  * shows its result: Markdown (streamed) for explanations, CSP-locked webviews for the views.
+ * The light bulb's Explain shows its answer in the same preview (see explainServerCommand).
  *
  * Client command ids differ from the server's (`ghostls.showAttention` is a server command):
  * vscode-languageclient registers every server command as a VS Code command of the same id.
@@ -18,8 +19,12 @@ export interface CommandInfo {
   server?: string;
 }
 
+/** The server command behind Explain Selection and the light bulb's Explain. */
+export const EXPLAIN_SERVER_COMMAND = 'ghostls.explain';
+const EXPLAIN_TITLE = 'Explain';
+
 export const COMMANDS: CommandInfo[] = [
-  { id: 'ghostls.explainSelection', title: 'Explain Selection', server: 'ghostls.explain' },
+  { id: 'ghostls.explainSelection', title: 'Explain Selection', server: EXPLAIN_SERVER_COMMAND },
   { id: 'ghostls.showTokenization', title: 'Show Tokenization', server: 'ghostls.showTokens' },
   { id: 'ghostls.showAttentionView', title: 'Show Attention', server: 'ghostls.showAttention' },
   { id: 'ghostls.showPromptView', title: 'Show Prompt', server: 'ghostls.showPrompt' },
@@ -150,10 +155,35 @@ export class Commands {
   }
 
   async explain(): Promise<void> {
-    const editor = this.editor();
+    await this.explainTarget(selectionArgs(this.editor()));
+  }
+
+  /**
+   * The light bulb's Explain: its code action carries the server command `ghostls.explain` with
+   * `[{uri, range}]`, which VS Code runs through vscode-languageclient and whose result it drops.
+   * The client's middleware routes it here, to the preview Explain Selection uses; the result is
+   * still returned to whoever ran the command.  A failure is shown here (VS Code would only say
+   * the code action failed).
+   */
+  async explainServerCommand(args: unknown[]): Promise<unknown> {
+    try {
+      const target = args[0];
+      if (!isRecord(target) || typeof target['uri'] !== 'string') {
+        throw new Error(`ghostls.explain needs {uri, range}, not ${JSON.stringify(target)}`);
+      }
+      return await this.explainTarget(target);
+    } catch (error) {
+      await this.fail(EXPLAIN_TITLE, error);
+      return undefined;
+    }
+  }
+
+  /** Runs ghostls.explain on `target` and streams the answer into a Markdown preview. */
+  private async explainTarget(target: Record<string, unknown>): Promise<unknown> {
     const client = this.client();
     this.streamCounter += 1;
-    const streamId = `explain-${Date.now().toString(36)}-${this.streamCounter}`;
+    const ownId = typeof target['streamId'] === 'string' ? target['streamId'] : undefined;
+    const streamId = ownId ?? `explain-${Date.now().toString(36)}-${this.streamCounter}`;
     const doc = this.explanations.create();
     doc.update('# Explanation\n\n_Generating…_\n');
     const subscription: Disposable = client.onStream((event) => {
@@ -163,9 +193,10 @@ export class Commands {
     });
     try {
       await this.ctx.host.openMarkdownPreview(doc.uri);
-      const result = await this.run('ghostls.explain', { ...selectionArgs(editor), streamId });
+      const result = await this.run(EXPLAIN_SERVER_COMMAND, { ...target, streamId });
       const markdown = isRecord(result) && typeof result['markdown'] === 'string' ? result['markdown'] : '';
       doc.update(markdown || '_The server returned no explanation._');
+      return result;
     } catch (error) {
       doc.update(`# Explanation\n\nFailed: ${errorMessage(error)}\n`);
       throw error;
