@@ -35,6 +35,10 @@ class GenerationParams:
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # Greedy alternatives: at the first choice that writes code (not whitespace, not text that
+    # token healing forces), take the ``branch``-th most likely token instead of the best one,
+    # then go on greedily.  0 = plain greedy.  Gives distinct, likely candidates for reranking.
+    branch: int = 0
 
 
 @dataclass(frozen=True)

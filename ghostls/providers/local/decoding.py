@@ -219,7 +219,10 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
         healed = tokenizer.decode(generated) if generated else ""
         return heal_text[len(healed):] if len(healed) < len(heal_text) else ""
 
+    branch_pending = params.branch > 0 and generator is None
+
     def choose(row: Any, remaining: str) -> int:
+        nonlocal branch_pending
         row = row.float()
         if remaining and vocab is not None:
             allowed = vocab.consistent_with(remaining)
@@ -230,7 +233,20 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
         if generator is not None:
             probs = torch.softmax(row / params.temperature, dim=-1)
             return int(torch.multinomial(probs.cpu(), 1, generator=generator))
+        if branch_pending and not remaining:
+            return branch_choice(row)
         return int(torch.argmax(row))
+
+    def branch_choice(row: Any) -> int:
+        """The ``params.branch``-th best token at the first choice that writes code."""
+        nonlocal branch_pending
+        top = torch.topk(row, params.branch + 1 + len(stop_ids)).indices.tolist()
+        best = top[0]
+        if not tokenizer.decode([best], skip_special_tokens=False).strip():
+            return best  # whitespace (indentation): decide the code at the next step
+        branch_pending = False
+        usable = [t for t in top if t not in stop_ids]
+        return usable[params.branch] if len(usable) > params.branch else best
 
     # Inference mode is entered around each computation, never held across a ``yield``: a
     # suspended generator would otherwise leave the consumer's thread without autograd.
@@ -271,7 +287,7 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
             last = generated[-1]
             remaining = remaining_heal()
             draft: list[int] = []
-            if drafts is not None and not remaining:
+            if drafts is not None and not remaining and not branch_pending:
                 draft = drafts.draft(min(draft_tokens, params.max_new_tokens - len(generated) - 1))
             with no_grad():
                 rows, cache = forward([last] + draft, cache)

@@ -6,7 +6,7 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ghostls.providers.base import (
@@ -19,7 +19,7 @@ from ghostls.providers.base import (
     Segment,
 )
 from ghostls.providers.local.decoding import StepStats, VocabIndex, decode_stream, heal_prompt
-from ghostls.providers.local.kv_cache import PrefixCache, StaticSlot
+from ghostls.providers.local.kv_cache import PrefixCache, StaticSlot, common_prefix_len
 from ghostls.providers.local.loading import (
     choose_device,
     choose_dtype,
@@ -384,6 +384,48 @@ class LocalProvider:
                     kind="oom") from exc
             finally:
                 self.last_stats = stats
+
+    def score(self, prompt: RenderedPrompt, continuations: Sequence[str],
+              cancel: threading.Event) -> list[float]:
+        """Log-probability of each continuation right after ``prompt`` (teacher-forced).
+
+        The joint text is tokenized as the model would see it, so a continuation that merges
+        with the prompt's last token is scored fairly: every continuation is scored from the
+        same token position (where the first of them departs from the prompt's own tokens).
+        The prompt's key/values come from the prefix cache, so a candidate costs one forward
+        pass over its own tokens.  Comparable across continuations of the same prompt only.
+        """
+        self.load()
+        if not continuations:
+            return []
+        base = self.counter.encode(prompt.text)
+        joint = [self.counter.encode(prompt.text + text) for text in continuations]
+        start = max(1, min(min(common_prefix_len(base, ids) for ids in joint), len(base)))
+        ticket = self.scheduler.ticket()
+        scores: list[float] = []
+        with self.scheduler.hold(cancel, ticket):
+            import torch
+
+            with torch.inference_mode():
+                for ids in joint:
+                    if cancel.is_set():
+                        raise GenerationCancelled()
+                    if len(ids) <= start:
+                        scores.append(0.0)
+                        continue
+                    hit = self.prefix_cache.take(ids[:start])
+                    cache = hit.cache if hit.cache is not None else self._new_cache()
+                    logits, cache = self._forward(ids[hit.reused:], cache)
+                    # row j predicts token hit.reused + j + 1
+                    rows = logits[start - 1 - hit.reused:-1].float()
+                    targets = torch.tensor(ids[start:], device=rows.device)
+                    logp = torch.log_softmax(rows, dim=-1).gather(1, targets[:, None])
+                    scores.append(float(logp.sum()))
+                    if hit.cache is None or not isinstance(self.prefix_cache, PrefixCache):
+                        # a fork is dropped (the prompt's entry stays); a new or the one static
+                        # cache is handed back so the next candidate reuses the prompt
+                        self.prefix_cache.put(ids, cache)
+        return scores
 
     def _free_device_memory(self) -> None:
         import torch
