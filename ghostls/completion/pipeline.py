@@ -17,6 +17,7 @@ from ghostls.completion.cache import CompletionCache
 from ghostls.completion.postprocess import PostContext, is_complete, postprocess_draft, strip_fences
 from ghostls.completion.prompt import budget_parts
 from ghostls.completion.request import Completion, CompletionRequest, CompletionResult
+from ghostls.completion.rerank import rerank, wants_rerank
 from ghostls.completion.shape import Shape, decide_shape, indent_width, next_code_line
 from ghostls.providers.base import GenerationParams, PromptParts, Provider, RenderedPrompt, Snippet
 from ghostls.settings import Settings
@@ -121,17 +122,53 @@ def generate(provider: Provider, prompt: RenderedPrompt, params: GenerationParam
 
 def to_items(outputs: tuple[str, ...], ctx: PostContext, request: CompletionRequest,
              limit: int) -> list[Completion]:
-    items: list[Completion] = []
+    return [item for item, _ in distinct_items(outputs, ctx, request, limit)]
+
+
+def distinct_items(outputs: tuple[str, ...], ctx: PostContext, request: CompletionRequest,
+                   limit: int) -> list[tuple[Completion, int]]:
+    """Post-processed, non-empty, distinct suggestions, each with the index of its output."""
+    items: list[tuple[Completion, int]] = []
     seen: set[tuple[str, int]] = set()
-    for raw in outputs:
+    for index, raw in enumerate(outputs):
         draft = postprocess_draft(raw, ctx)
         key = (draft.text, draft.end)
         if draft.text and key not in seen:
             seen.add(key)
-            items.append(Completion(draft.text, request.offset, request.offset + draft.end))
+            items.append((Completion(draft.text, request.offset, request.offset + draft.end), index))
         if len(items) >= limit:
             break
     return items
+
+
+def generate_alternatives(provider: Provider, prompt: RenderedPrompt, settings: Settings, count: int,
+                          ctx: PostContext, cancel: threading.Event, timings: dict[str, float]) -> list[str]:
+    """Greedy output and its ``count - 1`` branches (the k-th best first code token, then greedy),
+    decoded as one batch where the provider can (``alternatives``), each ending as soon as
+    post-processing knows its answer."""
+    base = generation_params(settings, provider, 0)
+    batch = getattr(provider, "alternatives", None)
+    if not callable(batch):
+        return [generate(provider, prompt, replace(base, branch=k), ctx, cancel, timings) for k in range(count)]
+
+    def done(text: str) -> bool:
+        return is_complete(strip_fences(text) if prompt.strip_fences else text, ctx)
+
+    t = time.perf_counter()
+    outputs = batch(prompt, base, count, done, cancel)
+    timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t
+    return [strip_fences(text) if prompt.strip_fences else text for text in outputs]
+
+
+def rank_outputs(outputs: list[str], ctx: PostContext, request: CompletionRequest, prompt: RenderedPrompt,
+                 provider: Provider, cancel: threading.Event) -> tuple[str, ...]:
+    """The outputs, best suggestion first by how well it leads into the code below (see
+    :mod:`ghostls.completion.rerank`); outputs that give no distinct suggestion go last."""
+    pairs = distinct_items(tuple(outputs), ctx, request, len(outputs))
+    ranked, _ = rerank([item for item, _ in pairs], request, prompt, provider, cancel)
+    index_of = {id(item): index for item, index in pairs}
+    order = [index_of[id(item)] for item in ranked]
+    return tuple(outputs[i] for i in order) + tuple(o for i, o in enumerate(outputs) if i not in order)
 
 
 def run_completion(request: CompletionRequest, provider: Provider, settings: Settings,
@@ -172,14 +209,28 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     result.prompt_tokens = prompt.token_count
     result.prompt = prompt
     ctx = PostContext(request, shape, check_syntax=settings.inline.syntax_check)
-    key = (prompt.text, prompt.messages, settings.max_new_tokens, settings.temperature, want)
+    reranking = wants_rerank(request, shape, provider, max(settings.inline.rerank, want), settings.temperature)
+    result.reranked = reranking
+    key = (prompt.text, prompt.messages, settings.max_new_tokens, settings.temperature, want,
+           settings.inline.rerank if reranking else 0)
     # Automatic triggers reuse recent outputs; an explicit request always asks the model (and
     # refreshes the entry).
     outputs = cache.prompts.get(key) if cache is not None and not request.invoked else None
     if outputs is not None:
         result.cached = "prompt"
+    elif reranking:
+        count = max(settings.inline.rerank, want)
+        raw = generate_alternatives(provider, prompt, settings, count, ctx, cancel, timings)
+        result.model_calls += count
+        if cache is not None:
+            cache.model_calls += count
+        t = time.perf_counter()
+        outputs = rank_outputs(raw, ctx, request, prompt, provider, cancel)
+        timings["rerank"] = time.perf_counter() - t
+        if cache is not None:
+            cache.prompts.put(key, outputs)
     else:
-        raw: list[str] = []
+        raw = []
         for candidate in range(want + (want - 1) + 1 if want > 1 else 1):
             params = generation_params(settings, provider, candidate)
             result.model_calls += 1
@@ -200,9 +251,10 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     if cache is not None:
         cache.typed.remember(request, result.items)
     timings["total"] = time.perf_counter() - started
-    log.info("%s %s (%s) %s:%d prompt=%d tokens items=%d calls=%d%s %s%s", result.request_id,
+    log.info("%s %s (%s) %s:%d prompt=%d tokens items=%d calls=%d%s%s %s%s", result.request_id,
              shape.mode, shape.reason, request.path or request.uri, request.offset, prompt.token_count,
-             len(result.items), result.model_calls, f" cache={result.cached}" if result.cached else "",
+             len(result.items), result.model_calls, " reranked" if reranking else "",
+             f" cache={result.cached}" if result.cached else "",
              " ".join(f"{k}={v * 1000:.1f}ms" for k, v in timings.items()),
              f" ({result.skipped})" if result.skipped else "")
     return result

@@ -57,3 +57,4 @@ class CompletionResult:
     cached: str = ""  # "typed" (continued the suggestion on screen), "prompt" (LRU hit), or ""
     model_calls: int = 0  # generations started for this request
     shape: str = ""  # "line" | "block"
+    reranked: bool = False  # alternatives were ranked by how well they lead into the code below

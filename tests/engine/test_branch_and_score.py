@@ -90,7 +90,7 @@ def reference_branch(provider: LocalProvider, prompt: str, k: int, max_new_token
         order = torch.argsort(row, descending=True).tolist()
         token = order[0]
         if not branched and not remaining and provider.tokenizer.decode([token]).strip():
-            token = [t for t in order if t not in provider._stop_ids][k]
+            token = ([order[0]] + [t for t in order[1:] if t not in provider._stop_ids])[k]
             branched = True
         if token in provider._stop_ids:
             break
@@ -107,3 +107,37 @@ def test_branch_takes_the_kth_best_first_code_token_then_goes_on_greedily(tiny_m
                                        threading.Event())) for k in range(3)]
     assert len(set(outputs)) == 3  # distinct alternatives
     assert outputs == [reference_branch(provider, prompt, k, 8) for k in range(3)]
+
+
+@pytest.mark.parametrize("prompt", ["x = ", "class A:\n    def f(self):\n        return self.", PROMPT])
+def test_batched_alternatives_equal_the_branches_one_by_one(tiny_model_dir: Path, prompt: str) -> None:
+    """The batch (shared part once, rows in lockstep, rows leaving as they finish) gives each
+    branch's own text; ``done`` ends a row early, as streaming early stop does."""
+    provider = LocalProvider(model=str(tiny_model_dir), kv_cache_mb=64)
+    provider.load()
+    params = GenerationParams(max_new_tokens=10)
+    one_by_one = ["".join(provider.stream(RenderedPrompt(text=prompt), GenerationParams(max_new_tokens=10, branch=k),
+                                          threading.Event())) for k in range(4)]
+    assert provider.alternatives(RenderedPrompt(text=prompt), params, 4, lambda text: False,
+                                 threading.Event()) == one_by_one
+    # A row whose text is complete leaves the batch; the others go on.
+    short = provider.alternatives(RenderedPrompt(text=prompt), params, 4, lambda text: len(text) >= 3,
+                                  threading.Event())
+    for text, full in zip(short, one_by_one, strict=True):
+        assert full.startswith(text) and (len(text) >= 3 or text == full)
+        assert len(text) < len(full) or text == full
+
+
+def test_batched_alternatives_are_cancellable(tiny_model_dir: Path) -> None:
+    provider = LocalProvider(model=str(tiny_model_dir))
+    cancel = threading.Event()
+    calls = []
+
+    def done(text: str) -> bool:
+        calls.append(text)
+        cancel.set()  # cancelled while generating
+        return False
+
+    with pytest.raises(GenerationCancelled):
+        provider.alternatives(RenderedPrompt(text=PROMPT), GenerationParams(max_new_tokens=30), 3, done, cancel)
+    assert calls and not provider.scheduler.busy

@@ -240,13 +240,12 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
     def branch_choice(row: Any) -> int:
         """The ``params.branch``-th best token at the first choice that writes code."""
         nonlocal branch_pending
-        top = torch.topk(row, params.branch + 1 + len(stop_ids)).indices.tolist()
-        best = top[0]
+        best = int(torch.argmax(row))
         if not tokenizer.decode([best], skip_special_tokens=False).strip():
             return best  # whitespace (indentation): decide the code at the next step
         branch_pending = False
-        usable = [t for t in top if t not in stop_ids]
-        return usable[params.branch] if len(usable) > params.branch else best
+        choices = branch_tokens(row, params.branch + 1, stop_ids)
+        return choices[params.branch] if len(choices) > params.branch else best
 
     # Inference mode is entered around each computation, never held across a ``yield``: a
     # suspended generator would otherwise leave the consumer's thread without autograd.
@@ -320,3 +319,129 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
     tail = streamer.flush(generated)
     if tail:
         yield tail
+
+
+def branch_tokens(row: Any, count: int, stop_ids: set[int]) -> list[int]:
+    """The first tokens of the branches, best first: the greedy token (even a stop token: that
+    branch is the empty continuation), then the next best tokens that do not stop."""
+    import torch
+
+    top = torch.topk(row, min(count + len(stop_ids), row.shape[-1])).indices.tolist()
+    return ([top[0]] + [t for t in top[1:] if t not in stop_ids])[:count]
+
+
+def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    for s in stop:
+        if s and s in text:
+            text = text[:text.index(s)]
+    return text
+
+
+def decode_branches(model: Any, tokenizer: Any, prompt_ids: list[int], params: GenerationParams, count: int,
+                    cancel: threading.Event, *, prefill: Prefill, stop_ids: set[int],
+                    done: Callable[[str], bool], heal_text: str = "", vocab: VocabIndex | None = None,
+                    stats: StepStats | None = None) -> list[str]:
+    """The greedy text and its ``count - 1`` branches, decoded together as one batch.
+
+    Row k is what :func:`decode_stream` gives with ``branch=k``: greedy (with token healing) up
+    to the first choice whose best token writes code, the k-th best token there, then greedy.
+    The shared part is computed once; after the branch point the rows advance in lockstep (same
+    length, so no padding), and a row leaves the batch as soon as ``done(text)`` says its text
+    is complete, a stop token or string comes, or ``max_new_tokens`` is reached.  Raises
+    GenerationCancelled as soon as ``cancel`` is set.
+    """
+    import time
+
+    import torch
+
+    stats = stats or StepStats()
+    stats.prompt_tokens = len(prompt_ids)
+    device = next(model.parameters()).device
+    started = time.perf_counter()
+    if cancel.is_set():
+        raise GenerationCancelled()
+
+    def text_of(ids: list[int]) -> str:
+        text = tokenizer.decode(ids, skip_special_tokens=False)
+        if heal_text:
+            text = text[len(heal_text):] if text.startswith(heal_text) else ""
+        return _cut_at_stop(text, params.stop)
+
+    def finished(ids: list[int]) -> bool:
+        text = tokenizer.decode(ids, skip_special_tokens=False)
+        if len(text) < len(heal_text):
+            return False
+        return len(ids) >= params.max_new_tokens or any(s and s in text for s in params.stop) or \
+            done(text_of(ids))
+
+    no_grad = torch.inference_mode
+    shared: list[int] = []
+    with no_grad():
+        logits, cache = prefill(prompt_ids)
+        stats.forward_passes += 1
+        stats.prefill_s = time.perf_counter() - started
+        # One row until the branch point.
+        while True:
+            if cancel.is_set():
+                raise GenerationCancelled()
+            row = logits.float()
+            decoded = tokenizer.decode(shared) if shared else ""
+            remaining = heal_text[len(decoded):] if heal_text and len(decoded) < len(heal_text) else ""
+            if remaining and vocab is not None:
+                allowed = vocab.consistent_with(remaining)
+                if allowed:
+                    mask = torch.full_like(row, float("-inf"))
+                    mask[allowed] = 0
+                    row = row + mask
+            best = int(torch.argmax(row))
+            if not remaining and tokenizer.decode([best], skip_special_tokens=False).strip():
+                break  # the branch point
+            if best in stop_ids:
+                return [text_of(shared)]
+            shared.append(best)
+            if finished(shared):
+                return [text_of(shared)]
+            out = model(input_ids=torch.tensor([[best]], device=device), cache=cache, use_cache=True)
+            logits, cache = out.logits[0, -1], out.cache
+            stats.forward_passes += 1
+        firsts = branch_tokens(row, count, stop_ids)
+        stats.first_token_s = time.perf_counter() - started
+        rows = [shared + [t] for t in firsts]
+        results: list[str | None] = [None] * len(rows)
+        active = []
+        for i, ids in enumerate(rows):
+            if ids[-1] in stop_ids:
+                results[i] = text_of(ids[:-1])
+            elif finished(ids):
+                results[i] = text_of(ids)
+            else:
+                active.append(i)
+        if active:
+            cache.batch_repeat_interleave(len(firsts))
+            if len(active) < len(firsts):
+                cache.batch_select_indices(torch.tensor(active, device=device))
+        while active:
+            if cancel.is_set():
+                raise GenerationCancelled()
+            inputs = torch.tensor([[rows[i][-1]] for i in active], device=device)
+            out = model(input_ids=inputs, cache=cache, use_cache=True)
+            cache = out.cache
+            stats.forward_passes += 1
+            nxt = torch.argmax(out.logits[:, -1].float(), dim=-1).tolist()
+            keep: list[int] = []
+            for position, (i, token) in enumerate(zip(active, nxt, strict=True)):
+                if token in stop_ids:
+                    results[i] = text_of(rows[i])
+                    continue
+                rows[i].append(token)
+                if finished(rows[i]):
+                    results[i] = text_of(rows[i])
+                else:
+                    keep.append(position)
+            if len(keep) < len(active):
+                active = [active[p] for p in keep]
+                if active:
+                    cache.batch_select_indices(torch.tensor(keep, device=device))
+    stats.generated_tokens = sum(len(r) for r in rows)
+    stats.decode_s = time.perf_counter() - started - stats.prefill_s
+    return [r if r is not None else "" for r in results]

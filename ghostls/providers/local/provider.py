@@ -7,6 +7,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from ghostls.providers.base import (
@@ -18,8 +20,8 @@ from ghostls.providers.base import (
     RenderedPrompt,
     Segment,
 )
-from ghostls.providers.local.decoding import StepStats, VocabIndex, decode_stream, heal_prompt
-from ghostls.providers.local.kv_cache import PrefixCache, StaticSlot, common_prefix_len
+from ghostls.providers.local.decoding import StepStats, VocabIndex, decode_branches, decode_stream, heal_prompt
+from ghostls.providers.local.kv_cache import PrefixCache, StaticSlot, common_prefix_len, fork
 from ghostls.providers.local.loading import (
     choose_device,
     choose_dtype,
@@ -360,7 +362,7 @@ class LocalProvider:
         if not prompt.extra.get("chat"):
             ids, heal_text = heal_prompt(ids, self.tokenizer, self._special_ids)
         stats = StepStats()
-        with self.scheduler.hold(cancel, ticket):
+        with self.scheduler.hold(cancel, ticket), self._out_of_memory_is_an_error(len(ids)):
             try:
                 yield from decode_stream(self.model, self.tokenizer, ids, params, cancel,
                                          prefill=lambda p: self._prefill(p, stats), forward=self._forward,
@@ -369,21 +371,51 @@ class LocalProvider:
                                          # Drafting from the prompt pays off for code, not for prose
                                          # answers to chat prompts (measured 2x slower there).
                                          draft_tokens=0 if prompt.extra.get("chat") else self.prompt_lookup)
-            except GenerationCancelled:
-                raise
-            except Exception as exc:
-                if not is_out_of_memory(exc):
-                    raise
-                self.prefix_cache.clear()
-                self._free_device_memory()
-                where = "GPU" if self.device != "cpu" else "host"
-                raise ProviderError(
-                    f"Out of {where} memory while generating from a {len(ids)}-token prompt: lower "
-                    "'ghostls.contextSize' or 'ghostls.engine.kvCacheMb'"
-                    + (", or set 'ghostls.device' to 'cpu'" if self.device != "cpu" else "") + ".",
-                    kind="oom") from exc
             finally:
                 self.last_stats = stats
+
+    def alternatives(self, prompt: RenderedPrompt, params: GenerationParams, count: int,
+                     done: Callable[[str], bool], cancel: threading.Event) -> list[str]:
+        """The greedy text and ``count - 1`` greedy branches (``GenerationParams.branch`` 0..count-1),
+        each ending as soon as ``done(text)``.  Decoded as one batch after the shared part; one
+        at a time where the cache cannot grow a batch (the static cache of ``engine.compile``)."""
+        self.load()
+        if count <= 1 or isinstance(self.prefix_cache, StaticSlot) or prompt.extra.get("chat"):
+            return [self._until_done(prompt, replace(params, branch=k), done, cancel) for k in range(count)]
+        ids = self.counter.encode(prompt.text)
+        if not ids:
+            return [""] * count
+        ids, heal_text = heal_prompt(ids, self.tokenizer, self._special_ids)
+        stats = StepStats()
+
+        def prefill(p: list[int]) -> tuple[Any, Any]:
+            logits, cache = self._prefill(p, stats)
+            twin = fork(cache, len(p))  # the prompt's entry stays for the scoring pass
+            if twin is None:
+                return logits, cache
+            self.prefix_cache.put(p, cache)
+            return logits, twin
+
+        with self.scheduler.hold(cancel), self._out_of_memory_is_an_error(len(ids)):
+            try:
+                return decode_branches(self.model, self.tokenizer, ids, params, count, cancel, prefill=prefill,
+                                       stop_ids=self._stop_ids, done=done, heal_text=heal_text, vocab=self._vocab,
+                                       stats=stats)
+            finally:
+                self.last_stats = stats
+
+    def _until_done(self, prompt: RenderedPrompt, params: GenerationParams, done: Callable[[str], bool],
+                    cancel: threading.Event) -> str:
+        text = ""
+        stream = self.stream(prompt, params, cancel)
+        try:
+            for chunk in stream:
+                text += chunk
+                if done(text):
+                    break
+        finally:
+            stream.close()
+        return text
 
     def score(self, prompt: RenderedPrompt, continuations: Sequence[str],
               cancel: threading.Event) -> list[float]:
@@ -392,8 +424,9 @@ class LocalProvider:
         The joint text is tokenized as the model would see it, so a continuation that merges
         with the prompt's last token is scored fairly: every continuation is scored from the
         same token position (where the first of them departs from the prompt's own tokens).
-        The prompt's key/values come from the prefix cache, so a candidate costs one forward
-        pass over its own tokens.  Comparable across continuations of the same prompt only.
+        The prompt's key/values come from the prefix cache, and all continuations go through
+        the model as one right-padded batch (padding after a row's tokens cannot change them
+        under causal attention).  Comparable across continuations of the same prompt only.
         """
         self.load()
         if not continuations:
@@ -401,31 +434,50 @@ class LocalProvider:
         base = self.counter.encode(prompt.text)
         joint = [self.counter.encode(prompt.text + text) for text in continuations]
         start = max(1, min(min(common_prefix_len(base, ids) for ids in joint), len(base)))
-        ticket = self.scheduler.ticket()
-        scores: list[float] = []
-        with self.scheduler.hold(cancel, ticket):
-            import torch
+        import torch
 
-            with torch.inference_mode():
-                for ids in joint:
-                    if cancel.is_set():
-                        raise GenerationCancelled()
-                    if len(ids) <= start:
-                        scores.append(0.0)
-                        continue
-                    hit = self.prefix_cache.take(ids[:start])
-                    cache = hit.cache if hit.cache is not None else self._new_cache()
-                    logits, cache = self._forward(ids[hit.reused:], cache)
-                    # row j predicts token hit.reused + j + 1
-                    rows = logits[start - 1 - hit.reused:-1].float()
-                    targets = torch.tensor(ids[start:], device=rows.device)
-                    logp = torch.log_softmax(rows, dim=-1).gather(1, targets[:, None])
-                    scores.append(float(logp.sum()))
-                    if hit.cache is None or not isinstance(self.prefix_cache, PrefixCache):
-                        # a fork is dropped (the prompt's entry stays); a new or the one static
-                        # cache is handed back so the next candidate reuses the prompt
-                        self.prefix_cache.put(ids, cache)
-        return scores
+        with self.scheduler.hold(cancel), self._out_of_memory_is_an_error(max(len(ids) for ids in joint)), \
+                torch.inference_mode():
+            if cancel.is_set():
+                raise GenerationCancelled()
+            if isinstance(self.prefix_cache, StaticSlot):
+                return [self._score_one(ids, start) for ids in joint]
+            hit = self.prefix_cache.take(joint[0][:start])
+            cache = hit.cache if hit.cache is not None else self._new_cache()
+            rows = [ids[hit.reused:] for ids in joint]
+            width = max(len(r) for r in rows)
+            pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+            cache.batch_repeat_interleave(len(rows))
+            out = self.model(input_ids=torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=self.device),
+                             cache=cache, use_cache=True)
+            scores = []
+            for i, ids in enumerate(joint):
+                scores.append(_sum_log_probs(out.logits[i], ids, start, hit.reused))
+            return scores
+
+    def _score_one(self, ids: list[int], start: int) -> float:
+        if len(ids) <= start:
+            return 0.0
+        hit = self.prefix_cache.take(ids[:start])
+        logits, cache = self._forward(ids[hit.reused:], hit.cache if hit.cache is not None else self._new_cache())
+        self.prefix_cache.put(ids, cache)  # the one static cache: record what it holds now
+        return _sum_log_probs(logits, ids, start, hit.reused)
+
+    @contextmanager
+    def _out_of_memory_is_an_error(self, prompt_tokens: int) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            self.prefix_cache.clear()
+            self._free_device_memory()
+            where = "GPU" if self.device != "cpu" else "host"
+            raise ProviderError(
+                f"Out of {where} memory while generating from a {prompt_tokens}-token prompt: lower "
+                "'ghostls.contextSize' or 'ghostls.engine.kvCacheMb'"
+                + (", or set 'ghostls.device' to 'cpu'" if self.device != "cpu" else "") + ".",
+                kind="oom") from exc
 
     def _free_device_memory(self) -> None:
         import torch
@@ -437,6 +489,17 @@ class LocalProvider:
         self.prefix_cache.clear()
         self.model = None
         self._decode_model = None
+
+
+def _sum_log_probs(logits: Any, ids: list[int], start: int, offset: int) -> float:
+    """Sum of log P(ids[t]) for t >= start, from logits of ids[offset:] (row j predicts offset+j+1)."""
+    import torch
+
+    if len(ids) <= start:
+        return 0.0
+    rows = logits[start - 1 - offset: len(ids) - 1 - offset].float()
+    targets = torch.tensor(ids[start:], device=rows.device)
+    return float(torch.log_softmax(rows, dim=-1).gather(1, targets[:, None]).sum())
 
 
 def _torch_threads() -> int | None:
