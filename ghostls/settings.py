@@ -39,8 +39,8 @@ class InlineSettings:
     rerank: int = _opt(
         3, "For models without fill-in-the-middle (e.g. the embedded SmolLM2): generate this many greedy "
         "alternatives where there is code below the cursor and suggest the one that leads into that code "
-        "best (the model scores each alternative followed by the next lines). 0 or 1 turns it off; each "
-        "alternative costs one short generation.", minimum=0, maximum=8)
+        "best (the model scores each alternative followed by the next lines). 0 or 1 turns it off. The "
+        "local engine decodes the alternatives as one batch.", minimum=0, maximum=8)
     syntax_check: bool = _opt(
         True, "Drop (or shorten) suggestions that add syntax errors the code did not have (tree-sitter).")
     cache_size: int = _opt(
