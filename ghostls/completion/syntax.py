@@ -1,21 +1,23 @@
 """Syntax-tree checks for suggestions, on a window of the document around the cursor.
 
-Parsing a 5,000-line file twice per keystroke would cost tens of milliseconds, so the checks
-parse only the top-level item around the cursor (from the nearest line above that starts at
-column 0 to the next one below), once without and once with the suggestion.  Both parses see
-the same window, so errors caused by cutting the window cancel out.
+Parsing a 5,000-line file per keystroke would cost tens of milliseconds, so the checks parse
+only a window (:func:`cursor_window`): from the start of the top-level item around the cursor
+(in Python a ``def``/``class``/decorator line, since text at column 0 inside a docstring is no
+item and would turn the quotes inside out) to a few dozen lines below the cursor.
 
-:func:`cursor_syntax` reads where the cursor is (a comment, a string, an open bracket, right
-after a body opener, an empty or a filled body) for the shape decision; it parses its own
-window (:func:`cursor_window`), which never starts at Python text in column 0 that is not a
-``def``/``class``/decorator (a docstring's lines would turn the quotes inside out) and stops a
-few dozen lines below the cursor.
+* :func:`cursor_syntax` reads where the cursor is (a comment, a string, an open bracket, right
+  after a body opener, an empty or a filled body) for the shape decision;
+* :func:`error_delta` parses the window once without and once with the suggestion; errors
+  caused by cutting the window cancel out.
+
+Both read the same parse of the window without the suggestion (parsed once per request).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +26,11 @@ from ghostls.completion.request import CompletionRequest
 log = logging.getLogger(__name__)
 
 WINDOW_LINES = 400
-READ_LINES_BELOW = 60  # lines below the cursor that cursor_syntax parses
-_PY_HEADER = re.compile(r"[ \t]*(?:async[ \t]+def|def|class)[ \t]|@")
+READ_LINES_BELOW = 30  # lines below the cursor in the window
+_PY_HEADER = re.compile(r"(?:async[ \t]+def|def|class)[ \t]|@")
+_PY_ITEM_NEEDLES = ("\ndef ", "\nclass ", "\n@", "\nasync def ", "\ndef\t", "\nclass\t")
+_SPANS = (4_000, 16_000, WINDOW_LINES * 120)  # characters searched back for a header, growing
+_PY_INDENTED_HEADER = re.compile(r"^([ \t]*)(?:(?:async[ \t]+def|def|class)[ \t]|@)", re.MULTILINE)
 _CONTINUATIONS = ("else", "elif", "except", "finally", "catch", "case", "default", "}", ")", "]",
                   "#", "//", "/*", "*", "@")
 
@@ -74,6 +79,22 @@ def window(text: str, offset: int) -> tuple[int, int]:
     return start, end + 1 if end != -1 else len(text)
 
 
+_recent = threading.local()
+
+
+def _parse_once(src: bytes, spec: Any) -> Any:
+    """Parse ``src``, or hand back the tree of the last call when it parsed the same bytes: the
+    shape decision and each syntax check of a request parse the same window."""
+    from ghostls.indexing.languages import parse
+
+    last = getattr(_recent, "parse", None)
+    if last is not None and last[0] is spec and last[1] == src:
+        return last[2]
+    tree = parse(src, spec)
+    _recent.parse = (spec, src, tree)
+    return tree
+
+
 def count_errors(node: Any) -> int:
     if node.is_error or node.is_missing:
         return 1
@@ -91,12 +112,12 @@ def error_delta(request: CompletionRequest, text: str, replace_end: int = 0) -> 
     from ghostls.indexing.languages import parse
 
     doc = request.text
-    start, end = window(doc, request.offset)
+    start, end = cursor_window(doc, request.offset, spec.name == "python") or window(doc, request.offset)
     end = max(end, request.offset + replace_end)
-    before = doc[start:end]
+    before = doc[start:end].encode("utf-8", "surrogatepass")
     after = doc[start:request.offset] + text + doc[request.offset + replace_end:end]
     try:
-        return count_errors(parse(after, spec).root_node) - count_errors(parse(before, spec).root_node)
+        return count_errors(parse(after, spec).root_node) - count_errors(_parse_once(before, spec).root_node)
     except Exception:
         log.exception("parsing failed for %s", request.path or request.language)
         return None
@@ -114,6 +135,7 @@ BODY = "body"  # on a blank line of a body that has statements (or at top level)
 
 _CLOSER_OF = {"(": ")", "[": "]", "{": "}", "${": "}", "#{": "}", "string_start": "string_end"}
 _QUOTES = ('"', "'", "`")  # bare quote tokens (unterminated strings in ERROR nodes)
+_STRING_OPENERS = ("string_start", *_QUOTES)
 # Collection literals: written over several lines they are neither one expression nor a body,
 # so the text rules decide (the tree still says "line" for code before the cursor in them).
 _LITERALS = frozenset({
@@ -162,8 +184,6 @@ def cursor_syntax(request: CompletionRequest) -> CursorSyntax | None:
     spec = _language(request)
     if spec is None:
         return None
-    from ghostls.indexing.languages import parse
-
     doc = request.text
     indented = spec.name == "python"
     found = cursor_window(doc, request.offset, indented)
@@ -173,7 +193,7 @@ def cursor_syntax(request: CompletionRequest) -> CursorSyntax | None:
     src = doc[start:end].encode("utf-8", "surrogatepass")
     cursor = len(doc[start:request.offset].encode("utf-8", "surrogatepass"))
     try:
-        root = parse(src, spec).root_node
+        root = _parse_once(src, spec).root_node
     except Exception:
         log.exception("parsing failed for %s", request.path or request.language)
         return None
@@ -210,27 +230,38 @@ def _item_start(text: str, line_start: int) -> int:
 
 
 def _starts_python_item(line: str) -> bool:
-    return bool(_PY_HEADER.match(line)) and not line[0].isspace()
+    return bool(_PY_HEADER.match(line))
 
 
 def _python_start(text: str, line_start: int) -> int | None:
-    start = line_start
-    code_width = -1  # indentation of the nearest code line at or above the cursor
-    nearest = None  # the nearest header line not indented deeper than that
-    for _ in range(WINDOW_LINES):
-        line = _line_at(text, start)
-        if line.strip():
-            if code_width < 0:
-                code_width = indent_width(line)
-            if _PY_HEADER.match(line):
-                if not line[0].isspace():
-                    return start
-                if nearest is None and indent_width(line) <= code_width:
-                    nearest = start
-        if start == 0:
-            return 0
-        start = text.rfind("\n", 0, start - 1) + 1
-    return nearest
+    """The nearest ``def``/``class``/decorator line at column 0 at or above the cursor's line
+    (within ``WINDOW_LINES``; found with ``rfind``, a line-by-line walk costs too much), else the
+    nearest indented one not deeper than the cursor's code, else None."""
+    if _starts_python_item(_line_at(text, line_start)):
+        return line_start
+    low = max(0, line_start - WINDOW_LINES * 120)
+    for span in _SPANS:  # the nearest header is most often close
+        found = max(text.rfind(needle, max(low, line_start - span), line_start) for needle in _PY_ITEM_NEEDLES)
+        if found >= 0:
+            if text.count("\n", found, line_start) <= WINDOW_LINES:
+                return found + 1
+            break
+    if low == 0 and text.count("\n", 0, line_start) <= WINDOW_LINES:
+        return 0
+    line_end = text.find("\n", line_start)
+    line_end = len(text) if line_end == -1 else line_end
+    code = line_start
+    while code > low and not _line_at(text, code).strip():
+        code = text.rfind("\n", 0, code - 1) + 1
+    code_width = indent_width(_line_at(text, code))
+    for span in _SPANS:
+        nearest = None
+        for match in _PY_INDENTED_HEADER.finditer(text, max(low, line_start - span), line_end):
+            if indent_width(match.group(1)) <= code_width:
+                nearest = match.start()
+        if nearest is not None:
+            return nearest if text.count("\n", nearest, line_start) <= WINDOW_LINES else None
+    return None
 
 
 def _is_comment(node: Any) -> bool:
@@ -356,14 +387,17 @@ class _Reader:
             kind = child.type
             if child.is_missing:
                 continue
-            if kind in _CLOSER_OF:
+            top = stack[-1].type if stack else ""
+            if top in _STRING_OPENERS:  # in a string the window did not see closed: text, not code
+                if kind == _CLOSER_OF.get(top, top):
+                    stack.pop()
+                elif child.is_error and depth < 2:
+                    self._scan(child, stack, depth + 1)
+            elif kind in _CLOSER_OF:
                 stack.append(child)
             elif kind in _QUOTES and child.parent is not None and child.parent.is_error:
-                if stack and stack[-1].type == kind:
-                    stack.pop()
-                else:
-                    stack.append(child)
-            elif stack and kind == _CLOSER_OF.get(stack[-1].type):
+                stack.append(child)
+            elif stack and kind == _CLOSER_OF.get(top):
                 stack.pop()
             elif child.is_error and depth < 2:
                 self._scan(child, stack, depth + 1)
@@ -371,7 +405,7 @@ class _Reader:
     # -- deciding --------------------------------------------------------------------------
     def _in_bracket(self, opener: Any, ancestors: list[Any], leaf: Any) -> CursorSyntax | None:
         kind = opener.type
-        if kind in ("string_start", *_QUOTES):
+        if kind in _STRING_OPENERS:
             return CursorSyntax(STRING)
         owner = opener.parent
         if owner.type in _LITERALS or (kind != "(" and owner.is_error and self._leads_literal(opener)):

@@ -196,3 +196,34 @@ def test_python_window_does_not_start_inside_a_docstring() -> None:
            "def f(x):\n    if x:█\n        return 1\n")
     shape = _decide(doc, "python")
     assert (shape.mode, shape.floor, shape.reason) == ("block", 4, "after a block opener")
+
+
+def test_a_docstring_closed_below_the_window_is_still_a_string() -> None:
+    """The window stops a few dozen lines below the cursor; brackets in the docstring's text
+    must not read as code when its closing quotes lie beyond."""
+    doc = 'def f():\n    """Usage (see below):\n    █\n' + "    text (more\n" * 80 + '    """\n'
+    shape = _decide(doc, "python")
+    assert (shape.mode, shape.reason) == ("line", "in a string")
+
+
+def test_deep_in_a_long_class_the_window_starts_at_the_method() -> None:
+    methods = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(250))
+    in_method = "class A:\n" + methods + "    def last(self):\n        x = 1\n        █\n        return x\n"
+    shape = _decide(in_method, "python")
+    assert (shape.mode, shape.floor, shape.reason) == ("block", 4, "blank line in a body")
+    # Between methods the class that encloses the cursor is above the window: the text rules say.
+    between = "class A:\n" + methods + "    █\n    def last(self):\n        pass\n"
+    assert decide_shape(request_at(between), 8).decided_by == "text"
+
+
+def test_the_shape_and_the_syntax_check_share_one_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ghostls.completion import syntax
+    from ghostls.indexing import languages
+
+    calls = []
+    real = languages.parse
+    monkeypatch.setattr(languages, "parse", lambda text, spec, *a: calls.append(text) or real(text, spec, *a))
+    request = request_at("def f(xs):\n    total = 0\n    █\n    return total\n")
+    decide_shape(request, 8)
+    assert syntax.error_delta(request, "total += 1") == 0
+    assert len(calls) == 2  # the window once, and once with the suggestion
