@@ -27,10 +27,12 @@ log = logging.getLogger(__name__)
 
 WINDOW_LINES = 400
 READ_LINES_BELOW = 30  # lines below the cursor in the window
-_PY_HEADER = re.compile(r"(?:async[ \t]+def|def|class)[ \t]|@")
-_PY_ITEM_NEEDLES = ("\ndef ", "\nclass ", "\n@", "\nasync def ", "\ndef\t", "\nclass\t")
+# A def/class/decorator line (strict enough that docstring prose such as "@param x" or "class of
+# objects" does not pass for one).
+_PY_DEFINITION = r"(?:(?:async[ \t]+)?def[ \t]+\w+[ \t]*[(\[]|class[ \t]+\w+[ \t]*[:(\[]|@[\w.]+[ \t]*(?:\(|$))"
+_PY_HEADER = re.compile(_PY_DEFINITION)
+_PY_HEADER_LINE = re.compile(r"^([ \t]*)" + _PY_DEFINITION, re.MULTILINE)
 _SPANS = (4_000, 16_000, WINDOW_LINES * 120)  # characters searched back for a header, growing
-_PY_INDENTED_HEADER = re.compile(r"^([ \t]*)(?:(?:async[ \t]+def|def|class)[ \t]|@)", re.MULTILINE)
 _CONTINUATIONS = ("else", "elif", "except", "finally", "catch", "case", "default", "}", ")", "]",
                   "#", "//", "/*", "*", "@")
 
@@ -234,34 +236,41 @@ def _starts_python_item(line: str) -> bool:
 
 
 def _python_start(text: str, line_start: int) -> int | None:
-    """The nearest ``def``/``class``/decorator line at column 0 at or above the cursor's line
-    (within ``WINDOW_LINES``; found with ``rfind``, a line-by-line walk costs too much), else the
-    nearest indented one not deeper than the cursor's code, else None."""
-    if _starts_python_item(_line_at(text, line_start)):
+    """The nearest ``def``/``class``/decorator line above that encloses the cursor's code
+    (indented less, and no line between is indented as little), or any at column 0; else the
+    file's start; else None.
+
+    Searched backwards in growing spans with regexes (the nearest is most often close; a
+    line-by-line walk costs too much), within ``WINDOW_LINES``."""
+    line = _line_at(text, line_start)
+    if _PY_HEADER_LINE.match(line):  # on a header: it starts the window
         return line_start
-    low = max(0, line_start - WINDOW_LINES * 120)
-    for span in _SPANS:  # the nearest header is most often close
-        found = max(text.rfind(needle, max(low, line_start - span), line_start) for needle in _PY_ITEM_NEEDLES)
-        if found >= 0:
-            if text.count("\n", found, line_start) <= WINDOW_LINES:
-                return found + 1
-            break
-    if low == 0 and text.count("\n", 0, line_start) <= WINDOW_LINES:
-        return 0
-    line_end = text.find("\n", line_start)
-    line_end = len(text) if line_end == -1 else line_end
     code = line_start
-    while code > low and not _line_at(text, code).strip():
+    while code > 0 and not line.strip():
         code = text.rfind("\n", 0, code - 1) + 1
-    code_width = indent_width(_line_at(text, code))
+        line = _line_at(text, code)
+    code_width = indent_width(line)
+    low = max(0, line_start - WINDOW_LINES * 120)
     for span in _SPANS:
-        nearest = None
-        for match in _PY_INDENTED_HEADER.finditer(text, max(low, line_start - span), line_end):
-            if indent_width(match.group(1)) <= code_width:
-                nearest = match.start()
-        if nearest is not None:
-            return nearest if text.count("\n", nearest, line_start) <= WINDOW_LINES else None
-    return None
+        headers = list(_PY_HEADER_LINE.finditer(text, max(low, line_start - span), line_start))
+        for match in reversed(headers):
+            width = indent_width(match.group(1))
+            if width == 0 or (width < code_width and not _dedents_to(text, match.end(), line_start, width)):
+                return match.start() if text.count("\n", match.start(), line_start) <= WINDOW_LINES else None
+        if line_start - span <= low:
+            break
+    return 0 if low == 0 and text.count("\n", 0, line_start) <= WINDOW_LINES else None
+
+
+def _dedents_to(text: str, start: int, end: int, width: int) -> bool:
+    """Does a line in ``text[start:end]`` start with code at indentation ``width`` or less?"""
+    pattern = _DEDENTS.get(width)
+    if pattern is None:
+        pattern = _DEDENTS[width] = re.compile(rf"^[ \t]{{0,{width}}}[^ \t\n]", re.MULTILINE)
+    return pattern.search(text, text.find("\n", start) + 1, end) is not None
+
+
+_DEDENTS: dict[int, re.Pattern[str]] = {}
 
 
 def _is_comment(node: Any) -> bool:

@@ -227,3 +227,16 @@ def test_the_shape_and_the_syntax_check_share_one_parse(monkeypatch: pytest.Monk
     decide_shape(request, 8)
     assert syntax.error_delta(request, "total += 1") == 0
     assert len(calls) == 2  # the window once, and once with the suggestion
+
+
+@pytest.mark.parametrize("doc,floor,outer_floor", [
+    # A nested def earlier in the function is a sibling of the cursor's code, not its definition.
+    ("def outer(n):\n    def helper(p):\n        return p\n    while True:\n        if n == 0:\n            █\n"
+     "        n -= 1\n", 8, 0),
+    # Docstring lines that look like decorators or class headers do not start the window.
+    ('def eat(number):\n    """Eat.\n\n    @number : integer\n    class of food\n    """\n    if number:\n'
+     "        █\n    return 1\n", 4, 0),
+])
+def test_python_window_starts_at_the_enclosing_definition(doc: str, floor: int, outer_floor: int) -> None:
+    shape = _decide(doc, "python")
+    assert (shape.mode, shape.floor, shape.outer_floor, shape.reason) == ("block", floor, outer_floor, "empty body")
