@@ -3,7 +3,7 @@
 Parsing a 5,000-line file per keystroke would cost tens of milliseconds, so the checks parse
 only a window (:func:`cursor_window`): from the start of the top-level item around the cursor
 (in Python a ``def``/``class``/decorator line, since text at column 0 inside a docstring is no
-item and would turn the quotes inside out) to a few dozen lines below the cursor.
+item and would turn the quotes inside out) to ``READ_LINES_BELOW`` lines below the cursor.
 
 * :func:`cursor_syntax` reads where the cursor is (a comment, a string, an open bracket, right
   after a body opener, an empty or a filled body) for the shape decision;
@@ -26,7 +26,7 @@ from ghostls.completion.request import CompletionRequest
 log = logging.getLogger(__name__)
 
 WINDOW_LINES = 400
-READ_LINES_BELOW = 30  # lines below the cursor in the window
+READ_LINES_BELOW = 20  # lines below the cursor in the window
 # A def/class/decorator line (strict enough that docstring prose such as "@param x" or "class of
 # objects" does not pass for one).
 _PY_DEFINITION = r"(?:(?:async[ \t]+)?def[ \t]+\w+[ \t]*[(\[]|class[ \t]+\w+[ \t]*[:(\[]|@[\w.]+[ \t]*(?:\(|$))"
@@ -194,21 +194,19 @@ def cursor_syntax(request: CompletionRequest) -> CursorSyntax | None:
     start, end = found
     src = doc[start:end].encode("utf-8", "surrogatepass")
     cursor = len(doc[start:request.offset].encode("utf-8", "surrogatepass"))
-    try:
-        root = _parse_once(src, spec).root_node
-    except Exception:
-        log.exception("parsing failed for %s", request.path or request.language)
-        return None
     partial = doc[start:start + 1] in (" ", "\t")  # a Python window deep in a long class
-    return _Reader(src, cursor, request, indented, partial).read(root)
+    try:
+        return _Reader(src, cursor, request, indented, partial).read(_parse_once(src, spec).root_node)
+    except Exception:  # the text rules still decide: a bug here must not cost the suggestion
+        log.exception("reading the syntax tree failed for %s", request.path or request.language)
+        return None
 
 
 def cursor_window(text: str, offset: int, indented: bool) -> tuple[int, int] | None:
-    """The part of the document :func:`cursor_syntax` parses: from the start of the top-level
-    item around the cursor to at most ``READ_LINES_BELOW`` lines below it (what follows matters
-    little to the shape).  Python starts at a ``def``/``class``/decorator line, since text at
-    column 0 inside a docstring is no item; deep in a long class it starts at the nearest
-    header not indented deeper than the cursor's code, and None where there is none."""
+    """The part of the document the checks parse: from the start of the top-level item around
+    the cursor (Python: the definition that encloses the cursor's code, see
+    :func:`_python_start`) to at most ``READ_LINES_BELOW`` lines below it (what follows matters
+    little, and the parse costs by the line).  None where Python code has no such start."""
     line_start = text.rfind("\n", 0, offset) + 1
     start = _python_start(text, line_start) if indented else _item_start(text, line_start)
     if start is None:
