@@ -208,7 +208,8 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     timings["prompt"] = time.perf_counter() - t
     result.prompt_tokens = prompt.token_count
     result.prompt = prompt
-    ctx = PostContext(request, shape, check_syntax=settings.inline.syntax_check)
+    ctx = PostContext(request, shape, check_syntax=settings.inline.syntax_check,
+                      sees_suffix=getattr(getattr(provider, "profile", None), "supports_fim", True))
     reranking = wants_rerank(request, shape, provider, max(settings.inline.rerank, want), settings.temperature)
     result.reranked = reranking
     key = (prompt.text, prompt.messages, settings.max_new_tokens, settings.temperature, want,

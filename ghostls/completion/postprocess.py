@@ -32,6 +32,10 @@ class PostContext:
     request: CompletionRequest
     shape: Shape
     check_syntax: bool = True
+    # The model saw the code below the cursor (fill-in-the-middle).  Only then does text that
+    # joins that code mean the model meant to fill up to it (see find_cut); a prefix-only model
+    # that rewrites the code below after a block end does so by chance.
+    sees_suffix: bool = True
     # Derived once per request (the prefix scan is the costly part).
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -265,11 +269,13 @@ _FALLBACK = {cut_block_end, cut_definition_end}
 # While streaming, leaving the enclosing definition stops generation (the text might join the
 # code below later, but we do not wait for it).
 _STREAMING = tuple(cut_suffix_joined if c is cut_suffix_duplicate else c for c in CUTS if c is not cut_block_end)
+# A model that cannot see the code below never "joins" it on purpose: the block end is the end.
+_BLIND_STREAMING = (*_STREAMING, cut_block_end)
 
 
 def find_cut(text: str, ctx: PostContext, cuts: tuple[Cut, ...] = CUTS) -> int | None:
     found = {cut: cut(text, ctx) for cut in cuts}
-    joined = found.get(cut_suffix_duplicate) is not None and suffix_match(text, ctx)[1]
+    joined = ctx.sees_suffix and found.get(cut_suffix_duplicate) is not None and suffix_match(text, ctx)[1]
     positions = [pos for cut, pos in found.items() if pos is not None and not (joined and cut in _FALLBACK)]
     return min(positions) if positions else None
 
@@ -422,7 +428,7 @@ def is_complete(text: str, ctx: PostContext) -> bool:
         return False
     # The block end alone is not enough: the text may still join the code below.
     text = whole_lines.rstrip("\n") + "\n"
-    return any(cut(text, ctx) is not None for cut in _STREAMING)
+    return any(cut(text, ctx) is not None for cut in (_STREAMING if ctx.sees_suffix else _BLIND_STREAMING))
 
 
 def strip_fences(text: str) -> str:

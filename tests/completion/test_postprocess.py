@@ -168,3 +168,17 @@ def test_empty_body_then_more_code_joins_suffix() -> None:
     assert joined.text == "print(x)\n    xs.sort()"
     alone = postprocess_draft("print(x)\n    print('done')\n", ctx)
     assert alone.text == "print(x)"
+
+
+def test_a_blind_model_joining_the_code_below_gets_the_body_only() -> None:
+    """A prefix-only model did not see the code below: text that happens to rewrite it after
+    the block end is its guess of what follows, not a planned fill, so the block end holds (and
+    streaming stops there)."""
+    from dataclasses import replace
+
+    doc = "def f(xs):\n    for x in xs:\n        █\n    return xs\n"
+    blind = replace(context_at(doc), sees_suffix=False)
+    text = "print(x)\n    xs.sort()\n    return xs\n"
+    assert postprocess_draft(text, blind).text == "print(x)"
+    assert is_complete("print(x)\n    xs.sort()\n", blind)
+    assert not is_complete("print(x)\n    xs.sort()\n", context_at(doc))  # FIM: it may still join
