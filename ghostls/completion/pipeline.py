@@ -161,14 +161,16 @@ def generate_alternatives(provider: Provider, prompt: RenderedPrompt, settings: 
 
 
 def rank_outputs(outputs: list[str], ctx: PostContext, request: CompletionRequest, prompt: RenderedPrompt,
-                 provider: Provider, cancel: threading.Event) -> tuple[str, ...]:
+                 provider: Provider, cancel: threading.Event) -> tuple[tuple[str, ...], list[tuple[str, float]]]:
     """The outputs, best suggestion first by how well it leads into the code below (see
-    :mod:`ghostls.completion.rerank`); outputs that give no distinct suggestion go last."""
+    :mod:`ghostls.completion.rerank`; outputs that give no distinct suggestion go last), and
+    each distinct suggestion with its score, best first."""
     pairs = distinct_items(tuple(outputs), ctx, request, len(outputs))
-    ranked, _ = rerank([item for item, _ in pairs], request, prompt, provider, cancel)
+    ranked, scores = rerank([item for item, _ in pairs], request, prompt, provider, cancel)
     index_of = {id(item): index for item, index in pairs}
     order = [index_of[id(item)] for item in ranked]
-    return tuple(outputs[i] for i in order) + tuple(o for i, o in enumerate(outputs) if i not in order)
+    ordered = tuple(outputs[i] for i in order) + tuple(o for i, o in enumerate(outputs) if i not in order)
+    return ordered, [(item.text, score) for item, score in zip(ranked, scores, strict=True)]
 
 
 def run_completion(request: CompletionRequest, provider: Provider, settings: Settings,
@@ -226,7 +228,7 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
         if cache is not None:
             cache.model_calls += count
         t = time.perf_counter()
-        outputs = rank_outputs(raw, ctx, request, prompt, provider, cancel)
+        outputs, result.alternatives = rank_outputs(raw, ctx, request, prompt, provider, cancel)
         timings["rerank"] = time.perf_counter() - t
         if cache is not None:
             cache.prompts.put(key, outputs)

@@ -58,3 +58,4 @@ class CompletionResult:
     model_calls: int = 0  # generations started for this request
     shape: str = ""  # "line" | "block"
     reranked: bool = False  # alternatives were ranked by how well they lead into the code below
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # (text, score), best first

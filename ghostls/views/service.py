@@ -241,5 +241,7 @@ def why_suggestion_view(doc: Document, provider: Any, result: Any, params: dict[
         except ValueError as exc:
             raise ViewError(str(exc)) from exc
     data.update({"uri": doc.uri, "modelName": _model_label(provider), "requestId": result.request_id,
-                 "memory": _memory(model, twin)})
+                 "memory": _memory(model, twin),
+                 "alternatives": [{"text": text, "score": round(score, 4)}
+                                  for text, score in getattr(result, "alternatives", ())]})
     return _html("why", data, params, "Why this suggestion · " + os.path.basename(doc.uri))

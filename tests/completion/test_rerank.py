@@ -122,3 +122,8 @@ def test_the_code_below_changes_the_embedded_models_choice(embedded_model_dir: P
     assert greedy.items[0].text.strip().startswith("return ")
     chosen = ranked.items[0].text.strip()
     assert not chosen.startswith("return ") and "=" in chosen, chosen
+    # The alternatives (shown by ghostls.whyThisSuggestion) come best first, the suggestion first.
+    scores = [score for _, score in ranked.alternatives]
+    assert len(scores) >= 2 and scores == sorted(scores, reverse=True)
+    assert ranked.alternatives[0][0] == ranked.items[0].text
+    assert any(text.strip().startswith("return ") for text, _ in ranked.alternatives[1:])

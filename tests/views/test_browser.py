@@ -114,7 +114,10 @@ def test_why_page(driver: Path, tiny_llama: Any, tiny_tokenizer: Any) -> None:
     segments = (Segment("prefix", 12, 12 + len(prefix)), Segment("suffix", text.index("<fim_suffix>") + 12,
                                                                  text.index("<fim_middle>")))
     view = why_view(eager_twin(tiny_llama), tiny_tokenizer, text, segments, "3.14 * r * r")
+    # What the pipeline adds after suffix-aware reranking: the alternatives, best first.
+    view["alternatives"] = [{"text": "3.14 * r * r", "score": -4.2}, {"text": "r ** 2", "score": -7.9}]
     report = open_page(driver, "why", render_page("why", view, "Why · area.py"), "#generated .tok",
-                       "#segments tbody tr")
+                       "#segments tbody tr", "#alternatives tbody tr")
     assert report["counts"]["#generated .tok"] == len(view["generated"]["tokens"])
     assert report["counts"]["#segments tbody tr"] == 2
+    assert report["counts"]["#alternatives tbody tr"] == 2

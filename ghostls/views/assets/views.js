@@ -275,6 +275,13 @@
       () => "p = " + fmt(t.probability, 4) + "\nalternatives: " + t.alternatives.map((a) => JSON.stringify(a.text) + " " + fmt(a.probability, 3)).join(", ") +
         "\nattention: " + d.segments.map((s, i) => s.kind + " " + pct(t.segmentMass[i])).join(", "))));
     app.append(section("Generated tokens (redder = less probable)", gen));
+    if (d.alternatives && d.alternatives.length) {
+      app.append(section("Alternatives ranked with the code below (log-probability of suggestion + next lines; first = shown)",
+        el("table", { id: "alternatives" },
+          el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "score"), el("th", { class: "l" }, "suggestion"))),
+          el("tbody", {}, d.alternatives.map((a, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, fmt(a.score, 2)),
+            el("td", { class: "l" }, el("code", {}, a.text))))))));
+    }
     const maxMass = Math.max(1e-9, ...d.segments.map((s) => s.mass));
     app.append(section("Attention the generated tokens gave to each prompt part", el("table", { id: "segments" },
       el("thead", {}, el("tr", {}, el("th", { class: "l" }, "part"), el("th", { class: "l" }, "from"), el("th", {}, "tokens"), el("th", {}, "mass"), el("th", { class: "l" }, ""))),
