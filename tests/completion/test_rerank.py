@@ -51,12 +51,12 @@ def test_when_reranking_runs(doc: str, profile: str, can_score: bool, alternativ
     assert wants_rerank(request, shape, provider, alternatives, temperature) is expected
 
 
-def test_continuation_is_the_suggestion_then_the_next_lines() -> None:
-    doc = "def f(xs):\n    █)\n" + "".join(f"    line{i}\n" for i in range(10))
+def test_continuation_is_the_suggestion_then_the_next_code_lines() -> None:
+    doc = "def f(xs):\n    █)  # done\n\n" + "".join(f"    line{i}\n" for i in range(10))
     request = request_at(doc)
     item = Completion("return len(xs", request.offset, request.offset + 1)  # takes in the ')'
     text = continuation(request, item)
-    assert text == "return len(xs\n" + "".join(f"    line{i}\n" for i in range(SUFFIX_LINES)).rstrip("\n")
+    assert text == "return len(xs  # done\n\n" + "".join(f"    line{i}\n" for i in range(SUFFIX_LINES)).rstrip("\n")
 
 
 @pytest.fixture(scope="module")
