@@ -223,13 +223,7 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
 
     def choose(row: Any, remaining: str) -> int:
         nonlocal branch_pending
-        row = row.float()
-        if remaining and vocab is not None:
-            allowed = vocab.consistent_with(remaining)
-            if allowed:
-                mask = torch.full_like(row, float("-inf"))
-                mask[allowed] = 0
-                row = row + mask
+        row = heal_mask(row.float(), remaining, vocab)
         if generator is not None:
             probs = torch.softmax(row / params.temperature, dim=-1)
             return int(torch.multinomial(probs.cpu(), 1, generator=generator))
@@ -321,6 +315,20 @@ def decode_stream(model: Any, tokenizer: Any, prompt_ids: list[int], params: Gen
         yield tail
 
 
+def heal_mask(row: Any, remaining: str, vocab: VocabIndex | None) -> Any:
+    """While token healing has text left to re-create, only tokens consistent with it count."""
+    if not remaining or vocab is None:
+        return row
+    allowed = vocab.consistent_with(remaining)
+    if not allowed:
+        return row
+    import torch
+
+    mask = torch.full_like(row, float("-inf"))
+    mask[allowed] = 0
+    return row + mask
+
+
 def branch_tokens(row: Any, count: int, stop_ids: set[int]) -> list[int]:
     """The first tokens of the branches, best first: the greedy token (even a stop token: that
     branch is the empty continuation), then the next best tokens that do not stop."""
@@ -384,15 +392,9 @@ def decode_branches(model: Any, tokenizer: Any, prompt_ids: list[int], params: G
         while True:
             if cancel.is_set():
                 raise GenerationCancelled()
-            row = logits.float()
             decoded = tokenizer.decode(shared) if shared else ""
             remaining = heal_text[len(decoded):] if heal_text and len(decoded) < len(heal_text) else ""
-            if remaining and vocab is not None:
-                allowed = vocab.consistent_with(remaining)
-                if allowed:
-                    mask = torch.full_like(row, float("-inf"))
-                    mask[allowed] = 0
-                    row = row + mask
+            row = heal_mask(logits.float(), remaining, vocab)
             best = int(torch.argmax(row))
             if not remaining and tokenizer.decode([best], skip_special_tokens=False).strip():
                 break  # the branch point

@@ -443,8 +443,12 @@ class LocalProvider:
             if isinstance(self.prefix_cache, StaticSlot):
                 return [self._score_one(ids, start) for ids in joint]
             hit = self.prefix_cache.take(joint[0][:start])
-            cache = hit.cache if hit.cache is not None else self._new_cache()
-            rows = [ids[hit.reused:] for ids in joint]
+            cache, reused = hit.cache, hit.reused
+            if cache is None:  # compute the shared prompt once, not once per row
+                reused, cache = start - 1, self._new_cache()
+                if reused:
+                    _, cache = self._forward(joint[0][:reused], cache, last_only=True)
+            rows = [ids[reused:] for ids in joint]
             width = max(len(r) for r in rows)
             pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
             cache.batch_repeat_interleave(len(rows))
@@ -452,7 +456,7 @@ class LocalProvider:
                              cache=cache, use_cache=True)
             scores = []
             for i, ids in enumerate(joint):
-                scores.append(_sum_log_probs(out.logits[i], ids, start, hit.reused))
+                scores.append(_sum_log_probs(out.logits[i], ids, start, reused))
             return scores
 
     def _score_one(self, ids: list[int], start: int) -> float:
@@ -506,7 +510,9 @@ def _torch_threads() -> int | None:
     import sys
 
     torch = sys.modules.get("torch")  # status never imports torch by itself
-    return torch.get_num_threads() if torch is not None else None
+    # While another thread is still importing torch, the module is there but half initialised.
+    get_num_threads = getattr(torch, "get_num_threads", None)
+    return get_num_threads() if get_num_threads is not None else None
 
 
 def _rss_bytes() -> int:
