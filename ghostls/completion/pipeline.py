@@ -55,7 +55,7 @@ def blind_shape(shape: Shape, request: CompletionRequest, provider: Provider) ->
     """A model that cannot see the code below the cursor (no fill-in-the-middle) writes blind
     between existing lines: one line there, unless it fills an empty body."""
     fim = getattr(getattr(provider, "profile", None), "supports_fim", True)
-    if fim or shape.mode != "block" or shape.reason in ("after a block opener", "empty body"):
+    if fim or shape.mode != "block" or shape.reason.startswith(("after a block opener", "empty body")):
         return shape
     below = next_code_line(request.suffix, include_current=True)
     if not below or indent_width(below) <= shape.outer_floor:
@@ -254,9 +254,9 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     if cache is not None:
         cache.typed.remember(request, result.items)
     timings["total"] = time.perf_counter() - started
-    log.info("%s %s (%s) %s:%d prompt=%d tokens items=%d calls=%d%s%s %s%s", result.request_id,
-             shape.mode, shape.reason, request.path or request.uri, request.offset, prompt.token_count,
-             len(result.items), result.model_calls, " reranked" if reranking else "",
+    log.info("%s %s (%s; %s) %s:%d prompt=%d tokens items=%d calls=%d%s%s %s%s", result.request_id,
+             shape.mode, shape.reason, shape.decided_by, request.path or request.uri, request.offset,
+             prompt.token_count, len(result.items), result.model_calls, " reranked" if reranking else "",
              f" cache={result.cached}" if result.cached else "",
              " ".join(f"{k}={v * 1000:.1f}ms" for k, v in timings.items()),
              f" ({result.skipped})" if result.skipped else "")
