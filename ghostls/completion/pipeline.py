@@ -224,9 +224,11 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     elif reranking:
         count = max(settings.inline.rerank, want)
         raw = generate_alternatives(provider, prompt, settings, count, ctx, cancel, timings)
-        result.model_calls += count
+        # One batched generation where the engine decodes the alternatives together.
+        calls = 1 if callable(getattr(provider, "alternatives", None)) else count
+        result.model_calls += calls
         if cache is not None:
-            cache.model_calls += count
+            cache.model_calls += calls
         t = time.perf_counter()
         outputs, result.alternatives = rank_outputs(raw, ctx, request, prompt, provider, cancel)
         timings["rerank"] = time.perf_counter() - t
