@@ -41,6 +41,11 @@ class InlineSettings:
         "alternatives where there is code below the cursor and suggest the one that leads into that code "
         "best (the model scores each alternative followed by the next lines). 0 or 1 turns it off. The "
         "local engine decodes the alternatives as one batch.", minimum=0, maximum=8)
+    rerank_while_typing: str = _opt(
+        "gpu", "Rerank automatic (while-typing) requests too: 'gpu' only when the local model runs on a GPU "
+        "(on a CPU the alternatives and their scoring cost about 2-3x the time of one suggestion), 'always', "
+        "or 'never'. Invoked requests are always reranked when inline.rerank is 2 or more.",
+        enum=["gpu", "always", "never"])
     syntax_check: bool = _opt(
         True, "Drop (or shorten) suggestions that add syntax errors the code did not have (tree-sitter).")
     cache_size: int = _opt(

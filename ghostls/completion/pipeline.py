@@ -212,7 +212,8 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     result.prompt = prompt
     ctx = PostContext(request, shape, check_syntax=settings.inline.syntax_check,
                       sees_suffix=getattr(getattr(provider, "profile", None), "supports_fim", True))
-    reranking = wants_rerank(request, shape, provider, max(settings.inline.rerank, want), settings.temperature)
+    reranking = wants_rerank(request, shape, provider, max(settings.inline.rerank, want), settings.temperature,
+                             settings.inline.rerank_while_typing)
     result.reranked = reranking
     key = (prompt.text, prompt.messages, settings.max_new_tokens, settings.temperature, want,
            settings.inline.rerank if reranking else 0)

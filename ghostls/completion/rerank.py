@@ -36,9 +36,13 @@ SUFFIX_CHARS = 300  # and at most this much of it (long lines)
 
 
 def wants_rerank(request: CompletionRequest, shape: Shape, provider: Provider, alternatives: int,
-                 temperature: float) -> bool:
-    """Rerank only greedy suggestions of a prefix-only model that can score, with code below."""
+                 temperature: float, while_typing: str = "always") -> bool:
+    """Rerank only greedy suggestions of a prefix-only model that can score, with code below;
+    automatic requests as ``while_typing`` says ('gpu': only where the model runs on a GPU)."""
     if alternatives < 2 or temperature > 0 or not callable(getattr(provider, "score", None)):
+        return False
+    if not request.invoked and (while_typing == "never" or (
+            while_typing == "gpu" and getattr(provider, "device", "cpu") in ("cpu", ""))):
         return False
     if getattr(getattr(provider, "profile", None), "supports_fim", True):
         return False  # the model saw the suffix already

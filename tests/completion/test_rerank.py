@@ -51,6 +51,22 @@ def test_when_reranking_runs(doc: str, profile: str, can_score: bool, alternativ
     assert wants_rerank(request, shape, provider, alternatives, temperature) is expected
 
 
+@pytest.mark.parametrize("invoked,device,while_typing,expected", [
+    (True, "cpu", "gpu", True),  # asked for: always
+    (False, "cpu", "gpu", False),  # while typing on a CPU: one suggestion, fast
+    (False, "cuda", "gpu", True),  # while typing on a GPU: the batch is nearly free
+    (False, "cpu", "always", True),
+    (False, "cuda", "never", False),
+    (True, "cpu", "never", True),
+])
+def test_while_typing_only_where_it_is_cheap(invoked: bool, device: str, while_typing: str, expected: bool) -> None:
+    request = request_at(BETWEEN, invoked=invoked)
+    provider = holder("prefix-only")
+    provider.device = device
+    shape = blind_shape(decide_shape(request, 8), request, provider)
+    assert wants_rerank(request, shape, provider, 3, 0.0, while_typing) is expected
+
+
 def test_continuation_is_the_suggestion_then_the_next_code_lines() -> None:
     doc = "def f(xs):\n    █)  # done\n\n" + "".join(f"    line{i}\n" for i in range(10))
     request = request_at(doc)
@@ -71,7 +87,8 @@ def test_pipeline_suggests_the_best_scored_alternative(blind_provider: LocalProv
     doc = "value = compute(█)\nprint(value)\n"
     request = request_at(doc, invoked=False)
     # The random-weight model writes nonsense: keep it (no syntax check) to have alternatives.
-    settings = settings_of({"maxNewTokens": 8, "inline": {"rerank": 3, "candidates": 3, "syntaxCheck": False}})
+    settings = settings_of({"maxNewTokens": 8, "inline": {"rerank": 3, "candidates": 3, "syntaxCheck": False,
+                                                           "rerankWhileTyping": "always"}})
     result = run_completion(request, blind_provider, settings, threading.Event())
     assert result.reranked and result.model_calls == 1  # one batched generation
     # Recompute independently: every distinct alternative, scored with the code below it.
@@ -89,7 +106,8 @@ def test_pipeline_suggests_the_best_scored_alternative(blind_provider: LocalProv
 
 def test_a_repeated_request_reuses_the_ranked_outputs(blind_provider: LocalProvider) -> None:
     doc = "x = █\nprint(x)\n"
-    settings = settings_of({"maxNewTokens": 8, "inline": {"rerank": 3, "syntaxCheck": False}})
+    settings = settings_of({"maxNewTokens": 8, "inline": {"rerank": 3, "syntaxCheck": False,
+                                                           "rerankWhileTyping": "always"}})
     cache = CompletionCache(settings.inline.cache_size)
     first = run_completion(request_at(doc, invoked=False), blind_provider, settings, threading.Event(), cache=cache)
     again = run_completion(request_at(doc, invoked=False), blind_provider, settings, threading.Event(), cache=cache)
@@ -104,7 +122,7 @@ def test_cancelled_while_reranking_raises(blind_provider: LocalProvider) -> None
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(GenerationCancelled):
-        run_completion(request_at(BETWEEN, invoked=False), blind_provider, settings_of({"maxNewTokens": 8}), cancel)
+        run_completion(request_at(BETWEEN), blind_provider, settings_of({"maxNewTokens": 8}), cancel)
     assert not blind_provider.scheduler.busy
 
 
