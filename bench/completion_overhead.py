@@ -8,7 +8,8 @@
    version's line-by-line prompt trimming (one tokenizer call per line).
 2. ``replay``: records typing a 2,000-character file at 15 characters/s (seeded log-normal
    jitter) and replays it through a real server (embedded model) with the replay harness:
-   model calls per 100 keystrokes, cache hit rate, latency of shown suggestions.
+   model calls per 100 keystrokes, cache hit rate, latency of shown suggestions; baseline in the
+   same run: the fixed debounce (``inline.adaptiveDebounce`` off).
 
     .venv/bin/python bench/completion_overhead.py overhead [--requests 300]
     .venv/bin/python bench/completion_overhead.py replay [--chars 2000 --cps 15]
@@ -182,11 +183,23 @@ async def replay_bench(chars: int, cps: float, jitter: float, seed: int, setting
     keys = sum(e["type"] == "change" for e in events)
     print(f"typing {len(source)} characters of CPython's bisect.py ({keys} keystrokes) at {cps} chars/s "
           f"(log-normal jitter sigma={jitter}, seed {seed}): {events[-1]['t']:.0f} s of typing; settings {settings}")
-    with tempfile.TemporaryDirectory(prefix="ghostls-bench-") as tmp:
-        async with HeadlessSession(settings, root=Path(tmp), on_message=lambda m: None) as session:
-            report = await replay(events, session, Path(tmp))
-    for key, value in report.summary().items():
-        print(f"  {key}: {value}")
+    summaries = {}
+    # Baseline in the same run: the fixed debounce (what the server did before the typing rhythm).
+    for name, adaptive in (("fixed debounce", False), ("adaptive debounce", True)):
+        run_settings = {**settings, "inline": {**settings.get("inline", {}), "adaptiveDebounce": adaptive}}
+        with tempfile.TemporaryDirectory(prefix="ghostls-bench-") as tmp:
+            async with HeadlessSession(run_settings, root=Path(tmp), on_message=lambda m: None) as session:
+                report = await replay(events, session, Path(tmp))
+        summaries[name] = report.summary()
+        print(f"{name} ({run_settings}):")
+        for key, value in summaries[name].items():
+            print(f"  {key}: {value}")
+    fixed, ours = summaries["fixed debounce"], summaries["adaptive debounce"]
+    print(f"model calls per 100 keystrokes: fixed {fixed['modelCallsPer100Keystrokes']:.2f}, adaptive "
+          f"{ours['modelCallsPer100Keystrokes']:.2f} "
+          f"({fixed['modelCallsPer100Keystrokes'] / max(ours['modelCallsPer100Keystrokes'], 1e-9):.1f}x fewer); "
+          f"suggestions shown: fixed {fixed['shown']}, adaptive {ours['shown']}; load average "
+          f"{os.getloadavg()[0]:.1f}")
 
 
 def main() -> int:

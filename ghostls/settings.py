@@ -30,6 +30,9 @@ class InlineSettings:
     debounce_ms: int = _opt(
         75, "Wait this long after the last keystroke before generating (automatic triggers only).",
         minimum=0, maximum=2000)
+    adaptive_debounce: bool = _opt(
+        True, "While you type fast, wait for a real pause: the debounce grows to twice your recent typing "
+        "interval (at most 4x inline.debounceMs), so a burst of keystrokes starts no generation.")
     max_lines: int = _opt(8, "Most lines in a multi-line (block) suggestion.", minimum=1, maximum=200)
     disabled_languages: tuple[str, ...] = _opt(
         (), "LSP language ids (e.g. 'markdown') for which no suggestions are made.")

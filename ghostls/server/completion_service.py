@@ -4,8 +4,9 @@
   (its ``threading.Event`` is set; the decode loop stops at its next step) and the older one
   answers nothing.
 * A request whose document version is already stale (more edits arrived) answers nothing.
-* Automatic triggers wait ``inline.debounceMs`` first, so a burst of keystrokes costs one
-  generation; typing what the suggestion on screen says is answered at once from the cache.
+* Automatic triggers wait ``inline.debounceMs`` first (longer while the user types fast:
+  :mod:`ghostls.completion.rhythm`), so a burst of keystrokes costs one generation; typing
+  what the suggestion on screen says is answered at once from the cache.
 * Generation runs off the event loop (``asyncio.to_thread``).
 """
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 from ghostls.completion.cache import CompletionCache
 from ghostls.completion.pipeline import ContextSource, run_completion, skip_reason
 from ghostls.completion.request import CompletionRequest, CompletionResult
+from ghostls.completion.rhythm import TypingRhythm
 from ghostls.providers.base import GenerationCancelled, ProviderError
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ class CompletionService:
         self._active = 0
         self._active_lock = threading.Lock()
         self.last_answer: dict[str, Any] = {}
+        self.rhythm = TypingRhythm()
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -59,6 +63,7 @@ class CompletionService:
 
     def forget(self, uri: str) -> None:
         self.cache.typed.forget(uri)
+        self.rhythm.forget(uri)
         self.last_results.pop(uri, None)
 
     def _supersede(self, uri: str) -> tuple[object, threading.Event]:
@@ -96,6 +101,8 @@ class CompletionService:
         self.stats["requests"] += 1
         token, cancel = self._supersede(uri)
         settings = self.server.settings
+        if not request.invoked:
+            self.rhythm.keystroke(uri, time.monotonic())
         try:
             reason = skip_reason(request, settings)
             if reason:
@@ -108,7 +115,9 @@ class CompletionService:
                 self.stats["typedHits"] += 1
                 return self._answer(request, CompletionResult(items=typed, cached="typed"))
             if not request.invoked and settings.inline.debounce_ms:
-                await asyncio.sleep(settings.inline.debounce_ms / 1000)
+                base = settings.inline.debounce_ms / 1000
+                wait = self.rhythm.debounce_s(uri, base) if settings.inline.adaptive_debounce else base
+                await asyncio.sleep(wait)
             if not self._is_current(request, token):
                 self.stats["superseded" if not self._is_latest(uri, token) else "stale"] += 1
                 return None
