@@ -144,18 +144,14 @@ def distinct_items(outputs: tuple[str, ...], ctx: PostContext, request: Completi
 def generate_alternatives(provider: Provider, prompt: RenderedPrompt, settings: Settings, count: int,
                           ctx: PostContext, cancel: threading.Event, timings: dict[str, float]) -> list[str]:
     """Greedy output and its ``count - 1`` branches (the k-th best first code token, then greedy),
-    decoded as one batch where the provider can (``alternatives``), each ending as soon as
-    post-processing knows its answer."""
-    base = generation_params(settings, provider, 0)
-    batch = getattr(provider, "alternatives", None)
-    if not callable(batch):
-        return [generate(provider, prompt, replace(base, branch=k), ctx, cancel, timings) for k in range(count)]
+    decoded by the provider as one batch, each ending as soon as post-processing knows its answer."""
 
     def done(text: str) -> bool:
         return is_complete(strip_fences(text) if prompt.strip_fences else text, ctx)
 
     t = time.perf_counter()
-    outputs = batch(prompt, base, count, done, cancel)
+    outputs = provider.alternatives(prompt, generation_params(settings, provider, 0), count, done,  # type: ignore[attr-defined]
+                                    cancel)
     timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t
     return [strip_fences(text) if prompt.strip_fences else text for text in outputs]
 
@@ -225,11 +221,9 @@ def run_completion(request: CompletionRequest, provider: Provider, settings: Set
     elif reranking:
         count = max(settings.inline.rerank, want)
         raw = generate_alternatives(provider, prompt, settings, count, ctx, cancel, timings)
-        # One batched generation where the engine decodes the alternatives together.
-        calls = 1 if callable(getattr(provider, "alternatives", None)) else count
-        result.model_calls += calls
+        result.model_calls += 1  # one batched generation
         if cache is not None:
-            cache.model_calls += calls
+            cache.model_calls += 1
         t = time.perf_counter()
         outputs, result.alternatives = rank_outputs(raw, ctx, request, prompt, provider, cancel)
         timings["rerank"] = time.perf_counter() - t

@@ -12,8 +12,9 @@ of the whole text ``c + s`` after the prompt.  So the stage
    (``SUFFIX_LINES``) with one teacher-forced pass (:meth:`Provider.score`);
 3. orders the suggestions by that score.
 
-It only runs where it can matter and the provider can score: greedy decoding, a model without
-FIM, and code below the cursor.  Everything else (and every other provider) goes on as before.
+It only runs where it can matter and the provider can branch and score (the local engine):
+greedy decoding, a model without FIM, and code below the cursor.  Everything else (and every
+other provider) goes on as before.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def wants_rerank(request: CompletionRequest, shape: Shape, provider: Provider, a
                  temperature: float, while_typing: str = "always") -> bool:
     """Rerank only greedy suggestions of a prefix-only model that can score, with code below;
     automatic requests as ``while_typing`` says ('gpu': only where the model runs on a GPU)."""
-    if alternatives < 2 or temperature > 0 or not callable(getattr(provider, "score", None)):
+    if alternatives < 2 or temperature > 0 or not all(
+            callable(getattr(provider, name, None)) for name in ("alternatives", "score")):
         return False
     if not request.invoked and (while_typing == "never" or (
             while_typing == "gpu" and getattr(provider, "device", "cpu") in ("cpu", ""))):

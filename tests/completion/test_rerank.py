@@ -29,8 +29,9 @@ def settings_of(raw: dict):
 
 
 def holder(profile: str, can_score: bool = True) -> SimpleNamespace:
-    """Only the profile and whether ``score`` exists are consulted by ``wants_rerank``."""
-    return SimpleNamespace(profile=PROFILES[profile], **({"score": lambda *a: []} if can_score else {}))
+    """Only the profile and whether ``alternatives`` and ``score`` exist are consulted by ``wants_rerank``."""
+    engine = {"score": lambda *a: [], "alternatives": lambda *a: []} if can_score else {}
+    return SimpleNamespace(profile=PROFILES[profile], **engine)
 
 
 @pytest.mark.parametrize("doc,profile,can_score,alternatives,temperature,expected", [
