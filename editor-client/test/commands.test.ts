@@ -72,6 +72,14 @@ function setup(answer = serverAnswers) {
   return { host, client, commands, handlers: commands.handlers(), restarts: () => restarts, statuses };
 }
 
+// What the preview shows, step by step, while the fake server streams its explanation.
+const STREAMED_PREVIEW = [
+  '# Explanation\n\n_Generating…_\n',
+  '# Explanation\n\nIt computes …\n',
+  '# Explanation\n\nIt computes the area.\n',
+  '# Explanation\n\nIt computes the area.',
+];
+
 describe('palette commands', () => {
   it('are the ones package.json contributes, with the same titles, and none reuses a server command id', () => {
     const pkg = JSON.parse(readFileSync(path.join(CLIENT_DIR, 'package.json'), 'utf8'));
@@ -140,12 +148,7 @@ describe('palette commands', () => {
     assert.deepEqual(call.args['range'], SELECTION);
     assert.match(String(call.args['streamId']), /^explain-/);
     assert.equal(host.previews.length, 1);
-    assert.deepEqual(seen, [
-      '# Explanation\n\n_Generating…_\n',
-      '# Explanation\n\nIt computes …\n',
-      '# Explanation\n\nIt computes the area.\n',
-      '# Explanation\n\nIt computes the area.',
-    ]);
+    assert.deepEqual(seen, STREAMED_PREVIEW);
     assert.equal(commands.explanations.text(host.previews[0]!), '# Explanation\n\nIt computes the area.');
     assert.equal(client.streamListeners, 0, 'the stream listener is released');
   });
@@ -162,12 +165,7 @@ describe('palette commands', () => {
     assert.deepEqual({ ...client.calls[0]!.args, streamId: undefined }, { ...target, streamId: undefined });
     assert.match(String(client.calls[0]!.args['streamId']), /^explain-/);
     assert.equal(host.previews.length, 1);
-    assert.deepEqual(seen, [
-      '# Explanation\n\n_Generating…_\n',
-      '# Explanation\n\nIt computes …\n',
-      '# Explanation\n\nIt computes the area.\n',
-      '# Explanation\n\nIt computes the area.',
-    ]);
+    assert.deepEqual(seen, STREAMED_PREVIEW);
     assert.equal(client.streamListeners, 0);
     assert.deepEqual(host.errors, []);
 
