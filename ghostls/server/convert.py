@@ -29,12 +29,15 @@ def range_offsets(doc: Document, r: types.Range) -> tuple[int, int]:
 def to_completion_request(doc: Document, params: types.InlineCompletionParams) -> CompletionRequest:
     ctx = params.context
     selected = ctx.selected_completion_info if ctx else None
+    # ghostls's optional ``context.ghostlsSelection`` (see features/inline_completion.py).
+    selection = getattr(ctx, "ghostls_selection", None)
     return CompletionRequest(
         text=doc.text,
         offset=doc.offset_at(params.position.line, params.position.character),
         path=uri_to_path(doc.uri), language=doc.language_id, uri=doc.uri, version=doc.version,
         invoked=bool(ctx and ctx.trigger_kind == types.InlineCompletionTriggerKind.Invoked),
         selected_completion=selected.text if selected else "",
+        has_selection=selection is not None and selection.start != selection.end,
     )
 
 

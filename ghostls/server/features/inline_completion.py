@@ -8,14 +8,12 @@ non-standard ``"ghostlsSelection": Range`` to it; a non-empty one makes automati
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 import attrs
 import cattrs
 from lsprotocol import types
 
-from ghostls.completion.request import CompletionRequest
 from ghostls.server.app import GhostServer
 from ghostls.server.commands import command
 from ghostls.server.completion_service import CompletionService
@@ -57,13 +55,6 @@ def register_selection_field(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook_func(exact, unstructure)
 
 
-def with_selection(request: CompletionRequest, params: types.InlineCompletionParams) -> CompletionRequest:
-    selection = getattr(params.context, "ghostls_selection", None)
-    if selection is None or selection.start == selection.end:
-        return request
-    return replace(request, has_selection=True)
-
-
 def _document_for(ls: GhostServer, params: types.InlineCompletionParams) -> Any:
     doc = ls.documents.get(params.text_document.uri)
     if doc is None:
@@ -85,7 +76,7 @@ def register(server: GhostServer) -> None:
         doc = _document_for(ls, params)
         if doc is None:
             return types.InlineCompletionList(items=[])
-        result = await service.complete(with_selection(to_completion_request(doc, params), params))
+        result = await service.complete(to_completion_request(doc, params))
         return to_inline_completion_list(doc, result)
 
     @command(server, "ghostls.completionStats")
